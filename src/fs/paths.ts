@@ -1,0 +1,89 @@
+// Synced paths: relative to the folder, '/'-separated, Unicode NFC, no '.', '..' or
+// empty components, no control characters, bounded length, and never one of our own
+// names (the state folder, temp files). checkPath is the gate for every path that comes
+// from a peer; localPath turns a name found on disk into a synced path (or refuses it).
+
+export const STATE_DIR = '.resonate';
+export const TEMP_PREFIX = '.resonate-tmp-';
+export const IGNORE_FILE = '.resonateignore';
+export const MAX_PATH_BYTES = 4096;
+export const MAX_NAME_BYTES = 255;
+
+export class PathError extends Error {
+  readonly code = 'ERR_PATH_UNSAFE';
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`unsafe path ${JSON.stringify(path.length > 200 ? `${path.slice(0, 200)}…` : path)}: ${reason}`);
+  }
+}
+
+// C0 controls, DEL and C1 controls: invisible in listings, unsafe in terminals and logs.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const DRIVE = /^[A-Za-z]:/;
+
+/** The reason a path is not a valid synced path, or null if it is. */
+export function pathProblem(path: unknown): string | null {
+  if (typeof path !== 'string') return 'not a string';
+  if (path === '') return 'empty';
+  if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) return `longer than ${MAX_PATH_BYTES} bytes`;
+  if (CONTROL.test(path)) return 'control character';
+  if (path.includes('\\')) return 'backslash';
+  if (path.startsWith('/')) return 'absolute';
+  if (DRIVE.test(path)) return 'drive letter';
+  if (path.normalize('NFC') !== path) return 'not Unicode NFC';
+  if (path.includes('\uFFFD')) return 'invalid UTF-8';
+  const parts = path.split('/');
+  for (const part of parts) {
+    if (part === '') return 'empty component';
+    if (part === '.' || part === '..') return `"${part}" component`;
+    if (Buffer.byteLength(part, 'utf8') > MAX_NAME_BYTES) return `name longer than ${MAX_NAME_BYTES} bytes`;
+    if (part.startsWith(TEMP_PREFIX)) return 'reserved temp-file name';
+  }
+  if (parts[0] === STATE_DIR) return 'reserved state folder';
+  return null;
+}
+
+export function checkPath(path: unknown): string {
+  const problem = pathProblem(path);
+  if (problem !== null) throw new PathError(String(path), problem);
+  return path as string;
+}
+
+export function isValidPath(path: unknown): path is string {
+  return pathProblem(path) === null;
+}
+
+/** Our own names on disk, always skipped by scanner and watcher. */
+export function isOwnName(path: string): boolean {
+  const parts = path.split('/');
+  return parts[0] === STATE_DIR || parts.some((p) => p.startsWith(TEMP_PREFIX));
+}
+
+export function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Every ancestor directory of a path, outermost first ("a/b/c" → ["a", "a/b"]). */
+export function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
+  return out;
+}
+
+/** a is b or lies below it. */
+export function isWithin(path: string, dir: string): boolean {
+  return dir === '' || path === dir || path.startsWith(`${dir}/`);
+}
+
+/** Byte-wise order of UTF-8 strings (the order of LevelDB keys). */
+export function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}

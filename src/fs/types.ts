@@ -1,0 +1,90 @@
+// The filesystem as the node core sees it: paths relative to the synced folder,
+// '/'-separated. The daemon uses DiskFs (real folder); the simulator an in-memory one.
+// Implementations confine every path to the folder and never write through a symlink.
+
+export type EntryKind = 'file' | 'dir' | 'link' | 'other';
+
+export interface Stat {
+  kind: EntryKind;
+  size: number;
+  /** lstat mtimeMs / ctimeMs (sub-millisecond precision kept). */
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  /** Permission bits only (mode & 0o7777). */
+  mode: number;
+}
+
+export interface DirEntry {
+  name: string;
+  kind: EntryKind;
+}
+
+export interface ReadHandle {
+  /** Read up to `length` bytes at `position` into `buf` at `offset`; returns bytes read (0 at EOF). */
+  read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  stat(): Promise<Stat>;
+  close(): Promise<void>;
+}
+
+export interface CommitOptions {
+  mode: number;
+  mtimeMs: number;
+  /**
+   * What the target must still be right before the rename: null = must not exist,
+   * undefined = do not check. On mismatch commit throws FsError code 'ERR_TARGET_CHANGED'
+   * and leaves the target untouched (the temp file is removed).
+   */
+  expect?: Stat | null | undefined;
+}
+
+export interface TempFile {
+  /** Relative path of the temp file (in the target's folder, named so scans ignore it). */
+  readonly path: string;
+  write(data: Uint8Array, position: number): Promise<void>;
+  /** fsync, re-check the target, rename over it, set mode and mtime, fsync the folder. */
+  commit(target: string, opts: CommitOptions): Promise<Stat>;
+  /** Remove the temp file (idempotent). */
+  abort(): Promise<void>;
+}
+
+export interface FileSystem {
+  /** Absolute location, for messages only. */
+  readonly root: string;
+  lstat(path: string): Promise<Stat | null>;
+  readdir(path: string): Promise<DirEntry[]>;
+  readlink(path: string): Promise<string>;
+  openRead(path: string): Promise<ReadHandle>;
+  /** A temp file in the folder that will hold `target` (which must be a directory). */
+  createTemp(target: string): Promise<TempFile>;
+  mkdir(path: string, mode?: number): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** Atomic rename within the folder (file or directory); fails if `to` is a non-empty directory. */
+  rename(from: string, to: string): Promise<void>;
+  symlink(target: string, path: string): Promise<void>;
+  chmod(path: string, mode: number): Promise<void>;
+  utimes(path: string, mtimeMs: number): Promise<void>;
+  fsyncDir(path: string): Promise<void>;
+}
+
+export type FsErrorCode =
+  | 'ERR_TARGET_CHANGED'
+  | 'ERR_PATH_UNSAFE'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_EXISTS'
+  | 'ERR_NOT_EMPTY'
+  | 'ERR_NO_SPACE'
+  | 'ERR_IO'
+  | 'ERR_ACCESS';
+
+export class FsError extends Error {
+  constructor(
+    readonly code: FsErrorCode,
+    readonly path: string,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`${path}: ${message}`);
+  }
+}

@@ -1,0 +1,255 @@
+// The operation log and its indexes in one LevelDB database (any abstract-level store:
+// classic-level on disk for the daemon, memory-level in the simulator). Reads of single
+// records are synchronous (getSync is ~100x faster than an awaited get here); writes go
+// through a Txn and land in one atomic, synced batch.
+import type { AbstractBatchOptions, AbstractLevel } from 'abstract-level';
+import {
+  decodeFileEntry,
+  decodeHead,
+  decodeMemberSummary,
+  decodeOperation,
+  encodeFileEntry,
+  encodeHead,
+  encodeMemberSummary,
+  encodeOperation,
+} from '../proto/codec.ts';
+import type { Clock, Dot, FileEntry, Head, MemberSummary, Operation } from '../proto/types.ts';
+import { K, keyPath, splitKey } from './keys.ts';
+import { openRecord, openText, sealRecord, sealText } from './record.ts';
+
+export type Db = AbstractLevel<string | Uint8Array, string, Uint8Array>;
+
+/** classic-level's `sync` write option (fsync before resolving); other stores ignore it. */
+export function writeOptions(sync: boolean): AbstractBatchOptions<string, Uint8Array> & { sync: boolean } {
+  return { sync };
+}
+
+export const LOG_FORMAT = 1;
+const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
+
+export class LogError extends Error {
+  constructor(
+    readonly code: 'ERR_LOG_FORMAT' | 'ERR_LOG_CLOSED' | 'ERR_NODE_ID',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface StoreOptions {
+  /** Node id to use; default: the stored one, or a new random one. */
+  nodeId?: string | undefined;
+  /** Random bytes (deterministic in the simulator). */
+  random: (n: number) => Uint8Array;
+}
+
+export function randomId(random: (n: number) => Uint8Array, length: number): string {
+  const bytes = random(length);
+  let out = '';
+  for (let i = 0; i < length; i++) out += ID_ALPHABET[bytes[i]! % ID_ALPHABET.length];
+  return out;
+}
+
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+export function validNodeId(id: string): boolean {
+  return NODE_ID.test(id);
+}
+
+export interface BlockLocation {
+  path: string;
+  offset: number;
+  length: number;
+}
+
+export interface LoggedOp {
+  op: Operation;
+  /** The encoded operation, as stored and as sent to peers. */
+  bytes: Uint8Array;
+}
+
+export class Store {
+  readonly db: Db;
+  readonly nodeId: string;
+  readonly logId: string;
+  /** This replica's name in dots and clocks: "<node id>~<log id>". */
+  readonly origin: string;
+  private clockCache: Record<string, number>;
+  hlc: number;
+
+  private constructor(db: Db, nodeId: string, logId: string, clock: Record<string, number>, hlc: number) {
+    this.db = db;
+    this.nodeId = nodeId;
+    this.logId = logId;
+    this.origin = `${nodeId}~${logId}`;
+    this.clockCache = clock;
+    this.hlc = hlc;
+  }
+
+  static async open(db: Db, opts: StoreOptions): Promise<Store> {
+    if (db.status !== 'open') await db.open();
+    const format = readMeta(db, 'format');
+    if (format !== null && Number(format) !== LOG_FORMAT) {
+      throw new LogError('ERR_LOG_FORMAT', `log format ${format} is not supported (expected ${LOG_FORMAT})`);
+    }
+    if (opts.nodeId !== undefined && !validNodeId(opts.nodeId)) {
+      throw new LogError(
+        'ERR_NODE_ID',
+        `invalid node id ${JSON.stringify(opts.nodeId)}: use 1-32 of A-Z a-z 0-9 _ . -`,
+      );
+    }
+    let logId = readMeta(db, 'log');
+    let nodeId = readMeta(db, 'node');
+    const batch: { type: 'put'; key: string; value: Uint8Array }[] = [];
+    if (logId === null) {
+      // A new (or wiped) log gets a new log id, hence a new origin: its sequence numbers
+      // start at 1 without ever colliding with those of a log that existed before.
+      logId = randomId(opts.random, 8);
+      batch.push({ type: 'put', key: K.meta('format'), value: sealText(String(LOG_FORMAT)) });
+      batch.push({ type: 'put', key: K.meta('log'), value: sealText(logId) });
+    }
+    const wanted = opts.nodeId ?? nodeId ?? randomId(opts.random, 10);
+    if (wanted !== nodeId) {
+      nodeId = wanted;
+      batch.push({ type: 'put', key: K.meta('node'), value: sealText(nodeId) });
+    }
+    if (batch.length) await db.batch(batch, writeOptions(true));
+    const clock: Record<string, number> = {};
+    for await (const [key, value] of db.iterator(K.allClocks))
+      clock[keyPath(key)] = Number(openText(key, value));
+    const hlc = Number(readMeta(db, 'hlc') ?? '0');
+    return new Store(db, nodeId!, logId, clock, hlc);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.status === 'open') await this.db.close();
+  }
+
+  /** What this log holds: for each origin, the highest sequence number (all below it are held too). */
+  clock(): Clock {
+    return { vv: { ...this.clockCache }, except: [] };
+  }
+
+  held(origin: string): number {
+    return this.clockCache[origin] ?? 0;
+  }
+
+  /** Called by Txn after a successful commit. */
+  noteCommitted(clock: Record<string, number>, hlc: number): void {
+    Object.assign(this.clockCache, clock);
+    if (hlc > this.hlc) this.hlc = hlc;
+  }
+
+  getOp(dot: Dot): LoggedOp | null {
+    const key = K.op(dot.origin, dot.seq);
+    const v = this.db.getSync(key);
+    if (v === undefined) return null;
+    const bytes = openRecord(key, v);
+    return { op: decodeOperation(bytes), bytes };
+  }
+
+  /** Operations of one origin with seq > afterSeq, in order (the primitive of replication). */
+  async *opsAfter(
+    origin: string,
+    afterSeq: number,
+    limit = Number.POSITIVE_INFINITY,
+  ): AsyncGenerator<LoggedOp> {
+    let n = 0;
+    for await (const [key, value] of this.db.iterator(K.opRange(origin, afterSeq))) {
+      const bytes = openRecord(key, value);
+      yield { op: decodeOperation(bytes), bytes };
+      if (++n >= limit) return;
+    }
+  }
+
+  async *allOps(): AsyncGenerator<LoggedOp> {
+    for await (const [key, value] of this.db.iterator(K.allOps)) {
+      const bytes = openRecord(key, value);
+      yield { op: decodeOperation(bytes), bytes };
+    }
+  }
+
+  /** Dots of the operations that touched a path, oldest first per origin. */
+  async pathHistory(path: string): Promise<Dot[]> {
+    const out: Dot[] = [];
+    for await (const key of this.db.keys(K.pathOps(path))) {
+      const [, origin, seq] = splitKey(key);
+      out.push({ origin: origin!, seq: Number.parseInt(seq!, 16) });
+    }
+    return out;
+  }
+
+  getHead(path: string): Head | null {
+    const key = K.head(path);
+    const v = this.db.getSync(key);
+    return v === undefined ? null : decodeHead(openRecord(key, v));
+  }
+
+  async *heads(range: { gt: string; lt: string } = K.allHeads): AsyncGenerator<[string, Head]> {
+    for await (const [key, value] of this.db.iterator(range))
+      yield [keyPath(key), decodeHead(openRecord(key, value))];
+  }
+
+  getFile(path: string): FileEntry | null {
+    const key = K.file(path);
+    const v = this.db.getSync(key);
+    return v === undefined ? null : decodeFileEntry(openRecord(key, v));
+  }
+
+  async *files(range: { gt: string; lt: string } = K.allFiles): AsyncGenerator<[string, FileEntry]> {
+    for await (const [key, value] of this.db.iterator(range)) {
+      yield [keyPath(key), decodeFileEntry(openRecord(key, value))];
+    }
+  }
+
+  /** Local files holding a block with this hash (for reuse and for serving peers). */
+  async blockLocations(hash: Uint8Array, limit = 8): Promise<BlockLocation[]> {
+    const hex = Buffer.from(hash).toString('hex');
+    const out: BlockLocation[] = [];
+    for await (const [key, value] of this.db.iterator({ ...K.blockRange(hex), limit })) {
+      const [offset, length] = openText(key, value).split(',').map(Number);
+      out.push({ path: splitKey(key)[1]!, offset: offset!, length: length! });
+    }
+    return out;
+  }
+
+  async refusals(): Promise<{ dot: Dot; path: string }[]> {
+    const out: { dot: Dot; path: string }[] = [];
+    for await (const key of this.db.keys(K.allRefusals)) {
+      const [origin, seq, path] = splitKey(key);
+      out.push({ dot: { origin: origin!, seq: Number.parseInt(seq!, 16) }, path: path! });
+    }
+    return out;
+  }
+
+  async members(): Promise<MemberSummary[]> {
+    const out: MemberSummary[] = [];
+    for await (const [key, value] of this.db.iterator(K.allMembers)) {
+      out.push(decodeMemberSummary(openRecord(key, value)));
+    }
+    return out;
+  }
+
+  async putMember(m: MemberSummary): Promise<void> {
+    await this.db.put(K.member(m.nodeId), sealRecord(encodeMemberSummary(m)));
+  }
+
+  getMeta(name: string): string | null {
+    return readMeta(this.db, name);
+  }
+
+  async setMeta(name: string, value: string): Promise<void> {
+    await this.db.put(K.meta(name), sealText(value), writeOptions(true));
+  }
+}
+
+function readMeta(db: Db, name: string): string | null {
+  const key = K.meta(name);
+  const v = db.getSync(key);
+  return v === undefined ? null : openText(key, v);
+}
+
+export const encodeStored = {
+  op: (op: Operation) => encodeOperation(op),
+  head: (h: Head) => sealRecord(encodeHead(h)),
+  file: (f: FileEntry) => sealRecord(encodeFileEntry(f)),
+};

@@ -1,0 +1,40 @@
+// Names of conflict copies: NAME.conflict-<node>-<UTC yyyymmdd-hhmmss>.EXT beside the
+// original, derived only from the losing version, so every replica picks the same name.
+import { hlcStamp } from '../clock/hlc.ts';
+import type { Version } from '../proto/types.ts';
+import { nodeOf } from './version.ts';
+
+export const CONFLICT_MARK = '.conflict-';
+
+export function conflictName(path: string, loser: Version, attempt = 0): string {
+  const slash = path.lastIndexOf('/');
+  const dir = slash < 0 ? '' : path.slice(0, slash + 1);
+  const baseName = path.slice(slash + 1);
+  const dotAt = baseName.lastIndexOf('.');
+  const hasExt = dotAt > 0;
+  const stem = hasExt ? baseName.slice(0, dotAt) : baseName;
+  const ext = hasExt ? baseName.slice(dotAt) : '';
+  const tag = `${nodeOf(loser.dot.origin)}-${hlcStamp(loser.hlc)}${attempt > 0 ? `-${attempt + 1}` : ''}`;
+  return `${dir}${stem}${CONFLICT_MARK}${tag}${ext}`;
+}
+
+/**
+ * Conflict copy paths for losers in order; a name already taken (by another loser or by a
+ * path the caller reports as occupied) gets a -2, -3, ... suffix.
+ */
+export function conflictPaths(
+  path: string,
+  losers: readonly Version[],
+  occupied: (p: string) => boolean,
+): string[] {
+  const taken = new Set<string>();
+  return losers.map((v) => {
+    for (let attempt = 0; ; attempt++) {
+      const name = conflictName(path, v, attempt);
+      if (!taken.has(name) && !occupied(name)) {
+        taken.add(name);
+        return name;
+      }
+    }
+  });
+}
