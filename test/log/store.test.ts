@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import fc from 'fast-check';
+import { Level } from 'level';
+import { MemoryLevel } from 'memory-level';
+import { ofDot } from '../../src/clock/vector.ts';
+import { CorruptRecordError, openRecord, sealRecord } from '../../src/log/record.ts';
+import { type Db, Store } from '../../src/log/store.ts';
+import { LogGapError, Txn } from '../../src/log/txn.ts';
+import { EntryType, Kind, type Operation } from '../../src/proto/types.ts';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function tempDb(): { path: string; open: () => Db } {
+  const path = mkdtempSync(join(tmpdir(), 'resonate-log-'));
+  dirs.push(path);
+  return {
+    path,
+    open: () => new Level<string, Uint8Array>(path, { valueEncoding: 'view' }) as unknown as Db,
+  };
+}
+
+function op(origin: string, seq: number, path: string): Operation {
+  return {
+    format: 1,
+    origin,
+    seq,
+    clock: ofDot({ origin, seq }),
+    hlc: seq * 1024,
+    path,
+    kind: Kind.Put,
+    mode: 0o644,
+    mtimeMs: 1,
+    content: { size: 1, digest: new Uint8Array([seq & 255]), blocks: [], inlineData: new Uint8Array([1]) },
+    link: '',
+    to: '',
+    entries: [],
+  };
+}
+
+type Cmd = { kind: 'append'; origin: number; count: number; path: number } | { kind: 'reopen' };
+
+test('a model of appends, range reads and reopens agrees with the LevelDB log', async () => {
+  const origins = ['a~1', 'b~1', 'c~1'];
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.oneof(
+          fc.record({
+            kind: fc.constant('append' as const),
+            origin: fc.nat(2),
+            count: fc.integer({ min: 1, max: 4 }),
+            path: fc.nat(3),
+          }),
+          fc.record({ kind: fc.constant('reopen' as const) }),
+        ),
+        { maxLength: 12 },
+      ),
+      fc.nat(6),
+      async (cmds: Cmd[], after) => {
+        const { open } = tempDb();
+        let store = await Store.open(open(), { random: randomBytes, nodeId: 'me' });
+        const logId = store.logId;
+        const model = new Map<string, Operation[]>(origins.map((o) => [o, []]));
+        for (const c of cmds) {
+          if (c.kind === 'reopen') {
+            await store.close();
+            store = await Store.open(open(), { random: randomBytes });
+            assert.equal(store.logId, logId, 'log id survives a reopen');
+            assert.equal(store.nodeId, 'me', 'node id is kept in the state');
+            continue;
+          }
+          const origin = origins[c.origin]!;
+          const txn = new Txn(store);
+          const list = model.get(origin)!;
+          for (let i = 0; i < c.count; i++) {
+            const o = op(origin, list.length + 1, `p${c.path}`);
+            txn.appendOp(o);
+            txn.notePath(o.path, o);
+            list.push(o);
+          }
+          await txn.commit();
+        }
+        for (const origin of origins) {
+          const expected = model.get(origin)!;
+          assert.equal(store.held(origin), expected.length);
+          const got: number[] = [];
+          for await (const { op: o } of store.opsAfter(origin, after)) got.push(o.seq);
+          assert.deepEqual(
+            got,
+            expected.filter((o) => o.seq > after).map((o) => o.seq),
+          );
+          for (const o of expected) assert.equal(store.getOp({ origin, seq: o.seq })?.op.path, o.path);
+        }
+        for (let p = 0; p < 4; p++) {
+          const hist = await store.pathHistory(`p${p}`);
+          const expected = [...model.values()].flat().filter((o) => o.path === `p${p}`);
+          assert.equal(hist.length, expected.length);
+        }
+        await store.close();
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
+
+test('an operation that does not follow its origin is refused', async () => {
+  const store = await Store.open(new MemoryLevel({ valueEncoding: 'view' }) as unknown as Db, {
+    random: randomBytes,
+  });
+  const txn = new Txn(store);
+  txn.appendOp(op('a~1', 1, 'x'));
+  assert.throws(() => txn.appendOp(op('a~1', 3, 'x')), LogGapError);
+  assert.throws(() => txn.appendOp(op('a~1', 1, 'x')), LogGapError);
+});
+
+test('a wiped log gets a new log id (and so a new origin)', async () => {
+  const { path, open } = tempDb();
+  const s1 = await Store.open(open(), { random: randomBytes, nodeId: 'n' });
+  await s1.close();
+  rmSync(path, { recursive: true, force: true });
+  const s2 = await Store.open(open(), { random: randomBytes, nodeId: 'n' });
+  assert.notEqual(s1.logId, s2.logId);
+  assert.notEqual(s1.origin, s2.origin);
+  await s2.close();
+});
+
+test('file index updates keep the block index in step', async () => {
+  const store = await Store.open(new MemoryLevel({ valueEncoding: 'view' }) as unknown as Db, {
+    random: randomBytes,
+  });
+  const hash = new Uint8Array(32).fill(7);
+  const entry = (h: Uint8Array) => ({
+    type: EntryType.File,
+    size: 10,
+    mtimeMs: 1,
+    ino: 1,
+    mode: 0o644,
+    ctimeMs: 1,
+    content: {
+      size: 10,
+      digest: h,
+      blocks: [{ offset: 0, length: 10, hash: h }],
+      inlineData: new Uint8Array(),
+    },
+    link: '',
+    headPath: 'a',
+    version: null,
+  });
+  let txn = new Txn(store);
+  txn.setFile('a', entry(hash));
+  txn.setFile('b', entry(hash));
+  await txn.commit();
+  assert.deepEqual((await store.blockLocations(hash)).map((l) => l.path).sort(), ['a', 'b']);
+  txn = new Txn(store);
+  txn.setFile('a', null);
+  txn.setFile('b', entry(new Uint8Array(32).fill(9)));
+  await txn.commit();
+  assert.deepEqual(await store.blockLocations(hash), []);
+  assert.equal(store.getFile('a'), null);
+});
+
+test('a damaged record is reported, not decoded', () => {
+  const sealed = sealRecord(new Uint8Array([1, 2, 3]));
+  assert.deepEqual([...openRecord('k', sealed)], [1, 2, 3]);
+  const bad = Uint8Array.from(sealed);
+  bad[bad.length - 1] = (bad[bad.length - 1] ?? 0) ^ 1;
+  assert.throws(() => openRecord('k', bad), CorruptRecordError);
+  assert.throws(() => openRecord('k', new Uint8Array([1])), CorruptRecordError);
+});
