@@ -1,0 +1,142 @@
+// A file being written for DiskFs: it lives under a TEMP_PREFIX name in the target's
+// folder (so scans ignore it and a crash leaves only a removable leftover) and becomes
+// visible under the real name only by one atomic rename (or link, when the target must
+// not exist), after its data and metadata are on disk.
+import { type FileHandle, link, rename, unlink } from 'node:fs/promises';
+import type { PinnedDir } from './disk-confine.ts';
+import { errnoOf, isMissing, toFsError } from './disk-errors.ts';
+import { lstatOrNull, utimeSeconds } from './disk-stat.ts';
+import { checkSyncedPath } from './fs-paths.ts';
+import { baseName, parentOf } from './paths.ts';
+import { describeStat, sameEntry } from './stat-match.ts';
+import { type CommitOptions, FsError, type Stat, type TempFile } from './types.ts';
+
+// link() is not supported everywhere (FAT, some network and FUSE filesystems).
+const NO_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
+
+export class DiskTempFile implements TempFile {
+  private state: 'open' | 'busy' | 'done' = 'open';
+
+  constructor(
+    readonly path: string,
+    private readonly dir: PinnedDir,
+    private readonly name: string,
+    private readonly fh: FileHandle,
+    private readonly modeMask: number,
+    /** Confiner.exclusive: runs the check-then-rename section without interleaving. */
+    private readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  async write(data: Uint8Array, position: number): Promise<void> {
+    this.ensureOpen();
+    try {
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await this.fh.write(data, done, data.length - done, position + done);
+        done += bytesWritten;
+      }
+    } catch (err) {
+      throw toFsError(err, this.path);
+    }
+  }
+
+  async commit(target: string, opts: CommitOptions): Promise<Stat> {
+    this.ensureOpen();
+    checkSyncedPath(target);
+    if (parentOf(target) !== this.dir.rel) {
+      throw new FsError('ERR_PATH_UNSAFE', target, `not in the folder of temp file ${this.path}`);
+    }
+    this.state = 'busy';
+    return this.exclusive(() => this.place(target, opts));
+  }
+
+  private async place(target: string, opts: CommitOptions): Promise<Stat> {
+    const entry = this.dir.entry(baseName(target));
+    const tempEntry = this.dir.entry(this.name);
+    try {
+      // Metadata first, then fsync: the file appears complete, with its final mode and mtime.
+      const seconds = utimeSeconds(opts.mtimeMs);
+      await this.fh.chmod(opts.mode & this.modeMask);
+      await this.fh.utimes(seconds, seconds);
+      await this.fh.sync();
+      await this.fh.close();
+      await this.dir.recheck(target);
+      if (opts.expect === null) {
+        await this.placeNew(target, entry, tempEntry);
+      } else {
+        if (opts.expect !== undefined) {
+          const now = await lstatOrNull(entry);
+          if (!sameEntry(now, opts.expect)) throw this.changed(target, opts.expect, now);
+        }
+        // The window between this check and the rename is a few microseconds; POSIX
+        // offers no compare-and-swap rename to close it.
+        await rename(tempEntry, entry);
+      }
+      this.state = 'done';
+      await this.dir.sync();
+      const st = await lstatOrNull(entry);
+      if (st === null) throw new FsError('ERR_TARGET_CHANGED', target, 'vanished right after commit');
+      return st;
+    } catch (err) {
+      await this.cleanup();
+      throw toFsError(err, target);
+    } finally {
+      await this.dir.close();
+    }
+  }
+
+  async abort(): Promise<void> {
+    // After (or during) commit there is nothing left to remove: commit cleans up itself.
+    if (this.state !== 'open') return;
+    await this.exclusive(async () => {
+      await this.cleanup();
+      await this.dir.close();
+    });
+  }
+
+  /** Target must not exist: link() refuses to replace anything, so no window at all. */
+  private async placeNew(target: string, entry: string, tempEntry: string): Promise<void> {
+    try {
+      await link(tempEntry, entry);
+    } catch (err) {
+      if (errnoOf(err) === 'EEXIST') throw this.changed(target, null, await lstatOrNull(entry));
+      if (!NO_LINK.has(errnoOf(err) ?? '')) throw err;
+      const now = await lstatOrNull(entry);
+      if (now !== null) throw this.changed(target, null, now);
+      await rename(tempEntry, entry);
+      return;
+    }
+    await unlink(tempEntry);
+  }
+
+  private changed(target: string, expected: Stat | null, found: Stat | null): FsError {
+    return new FsError(
+      'ERR_TARGET_CHANGED',
+      target,
+      `changed before commit: expected ${describeStat(expected)}, found ${describeStat(found)}`,
+    );
+  }
+
+  private async cleanup(): Promise<void> {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    await this.fh.close().catch(() => {});
+    // If the folder can no longer be verified, leave the temp file where it is (inside
+    // the folder, removed at next start) rather than unlink by a path that may escape.
+    if (
+      !(await this.dir.recheck(this.path).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    await unlink(this.dir.entry(this.name)).catch((err: unknown) => {
+      if (!isMissing(err)) throw toFsError(err, this.path);
+    });
+  }
+
+  private ensureOpen(): void {
+    if (this.state !== 'open')
+      throw new FsError('ERR_IO', this.path, 'temp file already committed or aborted');
+  }
+}
