@@ -25,16 +25,21 @@ export const K = {
   /** Heads strictly below a directory. */
   headsUnder: (dir: string) =>
     dir === '' ? { gt: 'h!', lt: `h!${HI}` } : { gt: `h!${dir}/`, lt: `h!${dir}/${HI}` },
+  /** How many direct children of a directory have live data (or live children of their own). */
+  liveChildren: (dir: string) => `d!${dir}`,
+  /** Disk paths holding conflict copies of a synced path (NUL-separated list). */
+  copies: (headPath: string) => `k!${headPath}`,
   file: (path: string) => `f!${path}`,
   allFiles: { gt: 'f!', lt: `f!${HI}` },
   filesUnder: (dir: string) =>
     dir === '' ? { gt: 'f!', lt: `f!${HI}` } : { gt: `f!${dir}/`, lt: `f!${dir}/${HI}` },
-  block: (hashHex: string, path: string) => `b!${hashHex}${SEP}${path}`,
-  blockRange: (hashHex: string) => ({ gt: `b!${hashHex}${SEP}`, lt: `b!${hashHex}${SEP}${HI}` }),
+  /** One local place holding a block (the last indexed); enough for reuse and serving. */
+  block: (hashHex: string) => `b!${hashHex}`,
   pathOp: (path: string, origin: string, seq: number) => `p!${path}${SEP}${origin}${SEP}${seqHex(seq)}`,
   pathOps: (path: string) => ({ gt: `p!${path}${SEP}`, lt: `p!${path}${SEP}${HI}` }),
   refusal: (origin: string, seq: number, path: string) => `x!${origin}${SEP}${seqHex(seq)}${SEP}${path}`,
   allRefusals: { gt: 'x!', lt: `x!${HI}` },
+  inode: (ino: number) => `i!${ino.toString(16)}`,
   member: (nodeId: string) => `s!${nodeId}`,
   allMembers: { gt: 's!', lt: `s!${HI}` },
 };

@@ -189,6 +189,19 @@ export class Store {
       yield [keyPath(key), decodeHead(openRecord(key, value))];
   }
 
+  /** Disk paths where conflict copies of this synced path are kept. */
+  copiesOf(headPath: string): string[] {
+    const key = K.copies(headPath);
+    const v = this.db.getSync(key);
+    return v === undefined ? [] : openText(key, v).split('\x00');
+  }
+
+  liveChildren(dir: string): number {
+    const key = K.liveChildren(dir);
+    const v = this.db.getSync(key);
+    return v === undefined ? 0 : Number(openText(key, v));
+  }
+
   getFile(path: string): FileEntry | null {
     const key = K.file(path);
     const v = this.db.getSync(key);
@@ -201,15 +214,20 @@ export class Store {
     }
   }
 
-  /** Local files holding a block with this hash (for reuse and for serving peers). */
-  async blockLocations(hash: Uint8Array, limit = 8): Promise<BlockLocation[]> {
-    const hex = Buffer.from(hash).toString('hex');
-    const out: BlockLocation[] = [];
-    for await (const [key, value] of this.db.iterator({ ...K.blockRange(hex), limit })) {
-      const [offset, length] = openText(key, value).split(',').map(Number);
-      out.push({ path: splitKey(key)[1]!, offset: offset!, length: length! });
-    }
-    return out;
+  /** The indexed path that last held this inode (rename detection). */
+  pathOfInode(ino: number): string | null {
+    const key = K.inode(ino);
+    const v = this.db.getSync(key);
+    return v === undefined ? null : openText(key, v);
+  }
+
+  /** A local file that held a block with this hash when it was indexed (verify before use). */
+  blockLocation(hash: Uint8Array): BlockLocation | null {
+    const key = K.block(Buffer.from(hash).toString('hex'));
+    const v = this.db.getSync(key);
+    if (v === undefined) return null;
+    const [path, offset, length] = openText(key, v).split('\x00');
+    return { path: path!, offset: Number(offset), length: Number(length) };
   }
 
   async refusals(): Promise<{ dot: Dot; path: string }[]> {

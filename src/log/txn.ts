@@ -1,11 +1,11 @@
 // A write transaction over the Store: reads see the transaction's own writes, and
 // commit() writes everything (operations, clock, heads, file and block indexes, hybrid
 // clock, refusals) as one atomic LevelDB batch, synced to disk before it resolves.
-import type { FileEntry, Head, Operation } from '../proto/types.ts';
+import type { Block, FileEntry, Head, Operation } from '../proto/types.ts';
 import { EntryType } from '../proto/types.ts';
 import { K } from './keys.ts';
 import { sealRecord, sealText } from './record.ts';
-import { encodeStored, type Store, writeOptions } from './store.ts';
+import { type BlockLocation, encodeStored, type Store, writeOptions } from './store.ts';
 
 export class LogGapError extends Error {
   readonly code = 'ERR_LOG_GAP';
@@ -61,21 +61,90 @@ export class Txn {
     this.writes.set(K.head(path), head ? encodeStored.head(head) : null);
   }
 
+  private readonly copies = new Map<string, string[]>();
+
+  copiesOf(headPath: string): string[] {
+    return this.copies.get(headPath) ?? this.store.copiesOf(headPath);
+  }
+
+  private setCopy(headPath: string, diskPath: string, present: boolean): void {
+    const list = this.copiesOf(headPath).filter((p) => p !== diskPath);
+    if (present) list.push(diskPath);
+    this.copies.set(headPath, list);
+    this.writes.set(K.copies(headPath), list.length ? sealText(list.join('\x00')) : null);
+  }
+
+  private readonly children = new Map<string, number>();
+
+  liveChildren(dir: string): number {
+    const n = this.children.get(dir);
+    return n !== undefined ? n : this.store.liveChildren(dir);
+  }
+
+  setLiveChildren(dir: string, n: number): void {
+    this.children.set(dir, n);
+    this.writes.set(K.liveChildren(dir), n > 0 ? sealText(String(n)) : null);
+  }
+
   getFile(path: string): FileEntry | null {
     const f = this.files.get(path);
     return f !== undefined ? f : this.store.getFile(path);
   }
 
+  private readonly inodes = new Map<number, string | null>();
+
+  pathOfInode(ino: number): string | null {
+    const p = this.inodes.get(ino);
+    return p !== undefined ? p : this.store.pathOfInode(ino);
+  }
+
   setFile(path: string, entry: FileEntry | null): void {
     const old = this.getFile(path);
-    for (const [key] of blockKeys(path, old)) this.writes.set(key, null);
-    for (const [key, value] of blockKeys(path, entry)) this.writes.set(key, value);
+    for (const b of blocksOf(old)) {
+      const loc = this.blockLocation(b.hash);
+      if (loc && loc.path === path) this.setBlock(b.hash, null);
+    }
+    for (const b of blocksOf(entry)) this.setBlock(b.hash, { path, offset: b.offset, length: b.length });
+    if (old && old.ino && this.pathOfInode(old.ino) === path) {
+      this.inodes.set(old.ino, null);
+      this.writes.set(K.inode(old.ino), null);
+    }
+    if (entry?.ino) {
+      this.inodes.set(entry.ino, path);
+      this.writes.set(K.inode(entry.ino), sealText(path));
+    }
+    if (old && old.headPath !== path) this.setCopy(old.headPath, path, false);
+    if (entry && entry.headPath !== path) this.setCopy(entry.headPath, path, true);
     this.files.set(path, entry);
     this.writes.set(K.file(path), entry ? encodeStored.file(entry) : null);
   }
 
+  /** Paths below a directory that this transaction wrote index entries for. */
+  pendingFilesUnder(dir: string): string[] {
+    return [...this.files.keys()].filter((p) => dir === '' || p.startsWith(`${dir}/`));
+  }
+
+  private readonly blocks = new Map<string, BlockLocation | null>();
+
+  blockLocation(hash: Uint8Array): BlockLocation | null {
+    const hex = Buffer.from(hash).toString('hex');
+    const b = this.blocks.get(hex);
+    return b !== undefined ? b : this.store.blockLocation(hash);
+  }
+
+  private setBlock(hash: Uint8Array, loc: BlockLocation | null): void {
+    const hex = Buffer.from(hash).toString('hex');
+    this.blocks.set(hex, loc);
+    this.writes.set(K.block(hex), loc ? sealText(`${loc.path}\x00${loc.offset}\x00${loc.length}`) : null);
+  }
+
   refuse(origin: string, seq: number, path: string): void {
     this.writes.set(K.refusal(origin, seq, path), sealText(''));
+  }
+
+  /** The last hybrid timestamp issued or seen, including this transaction's. */
+  get lastHlc(): number {
+    return Math.max(this.hlc, this.store.hlc);
   }
 
   setHlc(ts: number): void {
@@ -97,9 +166,6 @@ export class Txn {
   }
 }
 
-function* blockKeys(path: string, entry: FileEntry | null): Generator<[string, Uint8Array]> {
-  if (!entry || entry.type !== EntryType.File || !entry.content) return;
-  for (const b of entry.content.blocks) {
-    yield [K.block(Buffer.from(b.hash).toString('hex'), path), sealText(`${b.offset},${b.length}`)];
-  }
+function blocksOf(entry: FileEntry | null): Block[] {
+  return entry && entry.type === EntryType.File && entry.content ? entry.content.blocks : [];
 }

@@ -38,3 +38,15 @@ export function conflictPaths(
     }
   });
 }
+
+// <stem>.conflict-<node>-<yyyymmdd>-<hhmmss>[-n]<ext>
+const CONFLICT_RE = /^(.*)\.conflict-([A-Za-z0-9][A-Za-z0-9_.-]*?)-(\d{8})-(\d{6})(?:-(\d+))?(\.[^./]*)?$/;
+
+/** The synced path a conflict copy name belongs to, or null if it is not one. */
+export function conflictBase(path: string): string | null {
+  const slash = path.lastIndexOf('/');
+  const dir = slash < 0 ? '' : path.slice(0, slash + 1);
+  const m = CONFLICT_RE.exec(path.slice(slash + 1));
+  if (!m || m[1] === '') return null;
+  return `${dir}${m[1]}${m[6] ?? ''}`;
+}

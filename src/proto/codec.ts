@@ -168,6 +168,7 @@ function frame(o: Raw): Frame {
         nonce: bytes(h.nonce),
         listen: str(h.listen),
         clusterSize: num(h.clusterSize),
+        instance: bytes(h.instance),
       },
     };
   const p = obj(o.proof);

@@ -115,6 +115,8 @@ export interface Hello {
   nonce: Uint8Array;
   listen: string;
   clusterSize: number;
+  /** Random per process start (16 bytes). */
+  instance: Uint8Array;
 }
 
 export interface Proof {

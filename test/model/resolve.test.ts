@@ -105,3 +105,13 @@ test('conflict names keep the extension and name the losing node and UTC time', 
     ['a.conflict-laptop-20260102-030405.txt', 'a.conflict-laptop-20260102-030405-2.txt'],
   );
 });
+
+test('a conflict copy name leads back to its path', async () => {
+  const { conflictBase } = await import('../../src/model/conflict-name.ts');
+  const v = mk('laptop~abc', 3, Date.UTC(2026, 0, 2, 3, 4, 5) * 1024, Kind.Put);
+  for (const p of ['docs/report.txt', 'Makefile', '.bashrc', 'a.b.c', 'dir.x/y']) {
+    assert.equal(conflictBase(conflictName(p, v)), p);
+    assert.equal(conflictBase(conflictName(p, v, 2)), p);
+  }
+  assert.equal(conflictBase('plain.txt'), null);
+});

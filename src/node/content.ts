@@ -1,0 +1,138 @@
+// Assembling a file version's bytes into a temp file: blocks already on this disk are
+// reused (the old version of the file, any other file with the same block: renames and
+// small edits move almost nothing), the rest is fetched from peers. Every block is
+// verified against its SHA-256 before it is written; memory stays bounded by a window of
+// blocks in flight, so multi-GB files stream.
+import { createHash } from 'node:crypto';
+import type { FileSystem, TempFile } from '../fs/types.ts';
+import type { Store } from '../log/store.ts';
+import type { Block, Content, FileEntry } from '../proto/types.ts';
+
+export interface BlockFetcher {
+  /** The block's bytes from some peer (verified by the caller), or null if no peer has it. */
+  fetch(block: Block, pathHint: string): Promise<Uint8Array | null>;
+}
+
+export interface FillStats {
+  localBytes: number;
+  remoteBytes: number;
+}
+
+export class ContentUnavailableError extends Error {
+  readonly code = 'ERR_CONTENT_UNAVAILABLE';
+  constructor(readonly path: string) {
+    super(`${path}: content not available from any peer (the source changed); waiting for a newer version`);
+  }
+}
+
+const WINDOW_BYTES = 16 * 1024 * 1024;
+const WINDOW_BLOCKS = 64;
+
+export function sha256(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+export function verify(data: Uint8Array, block: Block): boolean {
+  return data.length === block.length && sha256(data).equals(block.hash);
+}
+
+export class ContentAssembler {
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly store: Store,
+    private readonly remote: BlockFetcher,
+  ) {}
+
+  /**
+   * Write `content` into `tmp`. `near` lists indexed files likely to share blocks (the
+   * file's previous version), tried before the global block index.
+   */
+  async fill(tmp: TempFile, path: string, content: Content, near: [string, FileEntry][] = []): Promise<FillStats> {
+    const stats: FillStats = { localBytes: 0, remoteBytes: 0 };
+    if (content.inlineData.length === content.size && content.size > 0) {
+      const b = content.blocks[0];
+      if (b && !verify(content.inlineData, b)) throw new ContentUnavailableError(path);
+      await tmp.write(content.inlineData, 0);
+      return stats;
+    }
+    const nearby = new Map<string, { path: string; offset: number }>();
+    for (const [diskPath, e] of near) {
+      for (const b of e.content?.blocks ?? []) {
+        nearby.set(Buffer.from(b.hash).toString('hex'), { path: diskPath, offset: b.offset });
+      }
+    }
+    const inFlight = new Set<Promise<void>>();
+    let bytesInFlight = 0;
+    let failed: unknown = null;
+    for (const block of content.blocks) {
+      while (inFlight.size >= WINDOW_BLOCKS || (bytesInFlight + block.length > WINDOW_BYTES && inFlight.size > 0)) {
+        await Promise.race(inFlight);
+      }
+      if (failed) break;
+      bytesInFlight += block.length;
+      const p = this.one(tmp, path, block, nearby, stats)
+        .catch((err: unknown) => {
+          failed ??= err;
+        })
+        .finally(() => {
+          bytesInFlight -= block.length;
+          inFlight.delete(p);
+        });
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+    if (failed) throw failed;
+    return stats;
+  }
+
+  private async one(
+    tmp: TempFile,
+    path: string,
+    block: Block,
+    nearby: Map<string, { path: string; offset: number }>,
+    stats: FillStats,
+  ): Promise<void> {
+    const local = await this.readLocal(block, nearby);
+    if (local) {
+      stats.localBytes += block.length;
+      await tmp.write(local, block.offset);
+      return;
+    }
+    const data = await this.remote.fetch(block, path);
+    if (!data || !verify(data, block)) throw new ContentUnavailableError(path);
+    stats.remoteBytes += block.length;
+    await tmp.write(data, block.offset);
+  }
+
+  /** A verified copy of the block from this disk, if some indexed file still holds it. */
+  async readLocal(block: Block, nearby?: Map<string, { path: string; offset: number }>): Promise<Uint8Array | null> {
+    const hex = Buffer.from(block.hash).toString('hex');
+    const places = [nearby?.get(hex), this.store.blockLocation(block.hash)];
+    for (const loc of places) {
+      if (!loc) continue;
+      const data = await readRange(this.fs, loc.path, loc.offset, block.length);
+      if (data && verify(data, block)) return data;
+    }
+    return null;
+  }
+}
+
+/** Bytes [offset, offset+length) of a file, or null if it is gone or shorter now. */
+export async function readRange(fs: FileSystem, path: string, offset: number, length: number): Promise<Uint8Array | null> {
+  let h: Awaited<ReturnType<FileSystem['openRead']>> | null = null;
+  try {
+    h = await fs.openRead(path);
+    const buf = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const n = await h.read(buf, got, length - got, offset + got);
+      if (n === 0) return null;
+      got += n;
+    }
+    return buf;
+  } catch {
+    return null;
+  } finally {
+    await h?.close().catch(() => {});
+  }
+}

@@ -1,0 +1,249 @@
+// Live change detection: watcher events become operations. Each path settles for a few
+// milliseconds (events for it within the window restart the wait), then is looked at:
+// unchanged paths (our own writes included) cost one lstat; changed files are hashed
+// outside the disk lock, re-checked under it, and recorded in one transaction per batch.
+// A path that disappears waits a short grace period for its new name to show up, so a
+// rename becomes one RENAME rather than a delete and a create.
+import type { IgnoreRules } from '../fs/ignore.ts';
+import { isValidPath, isWithin } from '../fs/paths.ts';
+import type { FileSystem } from '../fs/types.ts';
+import type { WatchEvent } from '../fs/watcher/types.ts';
+import { K } from '../log/keys.ts';
+import type { Store } from '../log/store.ts';
+import { Txn } from '../log/txn.ts';
+import { EntryType } from '../proto/types.ts';
+import type { Env, Timer } from '../util/env.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Mutex } from '../util/mutex.ts';
+import type { Ingested } from './ingest.ts';
+import { type Observation, observe, statMatches } from './observe.ts';
+import type { Recorder } from './recorder.ts';
+import { walk } from './walk.ts';
+
+export interface DetectorOptions {
+  fs: FileSystem;
+  store: Store;
+  env: Env;
+  logger: Logger;
+  ignore: () => IgnoreRules;
+  mutex: Mutex;
+  recorder: Recorder;
+  onRecorded: (ops: Ingested[]) => void;
+  /** Quiet time before a changed path is looked at. */
+  settleMs: number;
+  /** How long a vanished path waits for a rename partner before it counts as deleted. */
+  goneGraceMs: number;
+  /** Hold back paths the reconciler is writing right now. */
+  isBusy: (path: string) => boolean;
+  /** While false (a vanished or unmounted folder), disappearances are not recorded. */
+  deletesAllowed: () => Promise<boolean>;
+}
+
+const MAX_BATCH = 512;
+
+export class Detector {
+  private readonly due = new Map<string, number>();
+  private readonly vanished = new Map<string, number>();
+  private timer: Timer | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly o: DetectorOptions) {}
+
+  /** Watcher events: something may have changed at these paths. */
+  notify(events: WatchEvent[]): void {
+    this.touch(events.map((e) => e.path));
+  }
+
+  touch(paths: Iterable<string>, delayMs = this.o.settleMs): void {
+    if (this.stopped) return;
+    const at = this.o.env.now() + delayMs;
+    for (const p of paths) {
+      if (p === '' || !isValidPath(p)) {
+        if (p !== '' && !this.o.ignore().ignores(p, false)) this.warnOnce(p);
+        continue;
+      }
+      if (this.o.ignore().ignores(p, false)) continue;
+      this.due.set(p, at);
+    }
+    this.arm(at);
+  }
+
+  /** Nothing queued, waiting or being recorded. */
+  get idle(): boolean {
+    return this.due.size === 0 && this.vanished.size === 0 && this.running === null;
+  }
+
+  get pending(): number {
+    return this.due.size + this.vanished.size;
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.timer = null;
+    return this.running ?? Promise.resolve();
+  }
+
+  private warnOnce(path: string): void {
+    if (this.warned.size > 1000 || this.warned.has(path)) return;
+    this.warned.add(path);
+    this.o.logger.warn('name cannot be synced; skipped', { path });
+  }
+
+  private arm(at: number): void {
+    if (this.stopped || at >= this.timerAt) return;
+    this.timer?.cancel();
+    this.timerAt = at;
+    this.timer = this.o.env.setTimer(Math.max(0, at - this.o.env.now()), () => {
+      this.timer = null;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = this.drain()
+      .catch((err: unknown) => this.o.logger.error('change detection failed', { error: String(err) }))
+      .finally(() => {
+        this.running = null;
+        this.rearm();
+      });
+  }
+
+  private rearm(): void {
+    let next = Number.POSITIVE_INFINITY;
+    for (const at of this.due.values()) next = Math.min(next, at);
+    for (const since of this.vanished.values()) next = Math.min(next, since + this.o.goneGraceMs);
+    if (next < Number.POSITIVE_INFINITY) this.arm(next);
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const now = this.o.env.now();
+      const batch: string[] = [];
+      for (const [p, at] of this.due) {
+        if (at > now) continue;
+        if (this.o.isBusy(p)) {
+          this.due.set(p, now + this.o.settleMs); // the reconciler is writing it: look again soon
+          continue;
+        }
+        batch.push(p);
+        this.due.delete(p);
+        if (batch.length >= MAX_BATCH) break;
+      }
+      const expired = [...this.vanished].filter(([, since]) => since + this.o.goneGraceMs <= now).map(([p]) => p);
+      if (batch.length === 0 && expired.length === 0) return;
+      await this.examine(batch, expired);
+      if (this.stopped) return;
+    }
+  }
+
+  /** Look at a batch of paths and record what changed. */
+  private async examine(paths: string[], expired: string[]): Promise<void> {
+    const { fs, store } = this.o;
+    const observed = new Map<string, Observation>();
+    const gone = new Set<string>();
+    const queue = [...paths];
+    for (let i = 0; i < queue.length; i++) {
+      const p = queue[i]!;
+      if (observed.has(p)) continue;
+      const entry = store.getFile(p);
+      const stat = await fs.lstat(p);
+      if (statMatches(stat, entry)) {
+        this.vanished.delete(p);
+        continue;
+      }
+      if (!stat) {
+        if (!entry) continue;
+        if (!this.vanished.has(p)) this.vanished.set(p, this.o.env.now());
+        if (entry.type === EntryType.Directory) {
+          for await (const [child] of store.files(K.filesUnder(p))) {
+            if (!this.vanished.has(child)) this.vanished.set(child, this.o.env.now());
+          }
+        }
+        continue;
+      }
+      if (stat.kind === 'other') continue;
+      this.vanished.delete(p);
+      try {
+        observed.set(p, await observe(fs, p));
+      } catch (err) {
+        this.retryLater(p, err);
+        continue;
+      }
+      // A new directory: its contents may have arrived without events of their own.
+      if (stat.kind === 'dir' && (!entry || entry.ino !== stat.ino)) {
+        const inside = await walk(fs, p, { ignore: this.o.ignore() });
+        for (const child of inside.keys()) if (!observed.has(child)) queue.push(child);
+      }
+      // Appeared with an inode we know under another name that is now absent: a rename.
+      if (!entry || entry.ino !== stat.ino) {
+        const from = store.pathOfInode(stat.ino);
+        if (from && from !== p && !isWithin(p, from) && (await fs.lstat(from))?.ino !== stat.ino) {
+          this.vanished.set(from, this.o.env.now());
+          const fromEntry = store.getFile(from);
+          if (fromEntry?.type === EntryType.Directory) {
+            for await (const [child] of store.files(K.filesUnder(from))) this.vanished.set(child, this.o.env.now());
+          }
+        }
+      }
+    }
+    for (const p of expired) gone.add(p);
+    const candidates = [...this.vanished.keys()].filter((p) => !gone.has(p));
+    if (observed.size === 0 && gone.size === 0) return;
+    const deletesAllowed = gone.size === 0 || (await this.o.deletesAllowed());
+    const recorded = await this.o.mutex.run(async () => {
+      // Re-check under the lock: anything that moved since it was hashed waits for another round.
+      const present: Observation[] = [];
+      for (const obs of observed.values()) {
+        const now = await fs.lstat(obs.path);
+        if (!now || !sameObservedStat(now, obs)) this.touch([obs.path]);
+        else present.push(obs);
+      }
+      const confirmed: string[] = [];
+      for (const p of gone) {
+        this.vanished.delete(p);
+        if ((await fs.lstat(p)) === null) confirmed.push(p);
+        else this.touch([p]);
+      }
+      const txn = new Txn(store);
+      const ops = await this.o.recorder.record(txn, {
+        present,
+        gone: deletesAllowed ? confirmed : [],
+        candidates: deletesAllowed ? candidates : [...candidates, ...confirmed],
+      });
+      if (!deletesAllowed) for (const p of confirmed) if (store.getFile(p)) this.vanished.set(p, this.o.env.now());
+      await txn.commit();
+      // A renamed path that was still waiting in the vanished list has been accounted for.
+      for (const p of [...this.vanished.keys()]) if (!store.getFile(p)) this.vanished.delete(p);
+      return ops;
+    });
+    if (recorded.length) this.o.onRecorded(recorded);
+  }
+
+  private retryLater(path: string, err: unknown): void {
+    const code = (err as { code?: string }).code;
+    if (code !== 'ERR_CHANGED_WHILE_READING' && code !== 'ERR_NOT_FOUND') {
+      this.o.logger.warn('cannot read; will retry', { path, error: (err as Error).message ?? String(err) });
+      this.touch([path], 1000);
+      return;
+    }
+    this.touch([path]);
+  }
+}
+
+function sameObservedStat(now: NonNullable<Observation['stat']>, obs: Observation): boolean {
+  const s = obs.stat!;
+  return (
+    now.kind === s.kind &&
+    now.ino === s.ino &&
+    now.size === s.size &&
+    now.mtimeMs === s.mtimeMs &&
+    (now.kind === 'dir' || now.ctimeMs === s.ctimeMs) &&
+    now.mode === s.mode
+  );
+}

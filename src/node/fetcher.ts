@@ -1,0 +1,106 @@
+// Fetching blocks from peers: each request goes to one connected peer (the least busy),
+// and on "missing" or a dropped link to the next one; several requests are in flight per
+// peer, bounded in count and bytes so a large transfer cannot swamp a link.
+import type { Block, BlockReply } from '../proto/types.ts';
+import type { BlockFetcher } from './content.ts';
+import type { Session } from './session.ts';
+
+interface Pending {
+  block: Block;
+  pathHint: string;
+  tried: Set<Session>;
+  resolve: (data: Uint8Array | null) => void;
+  session: Session | null;
+}
+
+const MAX_REQUESTS_PER_PEER = 128;
+const MAX_BYTES_PER_PEER = 64 * 1024 * 1024;
+
+export class Fetcher implements BlockFetcher {
+  private nextId = 1;
+  private readonly inFlight = new Map<number, Pending>();
+  private readonly queue: Pending[] = [];
+  private readonly load = new Map<Session, { requests: number; bytes: number }>();
+
+  constructor(private readonly sessions: () => Iterable<Session>) {}
+
+  fetch(block: Block, pathHint: string): Promise<Uint8Array | null> {
+    return new Promise((resolve) => {
+      this.queue.push({ block, pathHint, tried: new Set(), resolve, session: null });
+      this.dispatch();
+    });
+  }
+
+  get pending(): number {
+    return this.inFlight.size + this.queue.length;
+  }
+
+  onReply(session: Session, reply: BlockReply): void {
+    const p = this.inFlight.get(reply.id);
+    if (!p || p.session !== session) return; // stale or forged id: ignore
+    this.inFlight.delete(reply.id);
+    this.release(session, p.block.length);
+    if (reply.missing) {
+      this.queue.unshift(p);
+    } else {
+      p.resolve(reply.data);
+    }
+    this.dispatch();
+  }
+
+  /** A link went away: its requests go elsewhere. */
+  onSessionClosed(session: Session): void {
+    for (const [id, p] of this.inFlight) {
+      if (p.session !== session) continue;
+      this.inFlight.delete(id);
+      this.queue.unshift(p);
+    }
+    this.load.delete(session);
+    this.dispatch();
+  }
+
+  /** A new link: requests that found nothing so far may try it. */
+  onSessionOpened(): void {
+    this.dispatch();
+  }
+
+  private release(session: Session, bytes: number): void {
+    const l = this.load.get(session);
+    if (!l) return;
+    l.requests--;
+    l.bytes -= bytes;
+  }
+
+  private dispatch(): void {
+    const live = [...this.sessions()].filter((s) => !s.isClosed);
+    for (let i = 0; i < this.queue.length; ) {
+      const p = this.queue[i]!;
+      const candidates = live.filter((s) => !p.tried.has(s));
+      if (candidates.length === 0) {
+        this.queue.splice(i, 1);
+        p.resolve(null); // nobody has it
+        continue;
+      }
+      const target = candidates
+        .map((s) => ({ s, l: this.load.get(s) ?? { requests: 0, bytes: 0 } }))
+        .filter(({ l }) => l.requests < MAX_REQUESTS_PER_PEER && l.bytes + p.block.length <= MAX_BYTES_PER_PEER)
+        .sort((a, b) => a.l.requests - b.l.requests)[0];
+      if (!target) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      const id = this.nextId++ >>> 0 || this.nextId++;
+      p.tried.add(target.s);
+      p.session = target.s;
+      this.inFlight.set(id, p);
+      const l = this.load.get(target.s) ?? { requests: 0, bytes: 0 };
+      l.requests++;
+      l.bytes += p.block.length;
+      this.load.set(target.s, l);
+      target.s.send({
+        blockRequest: { id, hash: p.block.hash, pathHint: p.pathHint, offsetHint: p.block.offset, length: p.block.length },
+      });
+    }
+  }
+}

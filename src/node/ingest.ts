@@ -1,0 +1,66 @@
+// Appending an operation: the log record, the heads of every path it touches, this
+// replica's acceptance decision (quorum bookkeeping), the per-path history index and the
+// hybrid clock, all in the caller's transaction. The same code for local and remote ops.
+import { receive } from '../clock/hlc.ts';
+import type { Txn } from '../log/txn.ts';
+import { effectsOf } from '../model/effects.ts';
+import { applyVersion, emptyHead } from '../model/head.ts';
+import { parentOf } from '../fs/paths.ts';
+import { isTombstone } from '../model/version.ts';
+import type { Head, Operation, Version } from '../proto/types.ts';
+
+export interface Ingested {
+  op: Operation;
+  bytes: Uint8Array;
+  /** Head paths whose live versions changed. */
+  affected: string[];
+}
+
+export function ingest(txn: Txn, op: Operation, bytes?: Uint8Array, wallMs?: number): Ingested {
+  const stored = txn.appendOp(op, bytes);
+  const affected: string[] = [];
+  for (const { path, version } of effectsOf(op)) {
+    const before = txn.getHead(path) ?? emptyHead();
+    const r = applyVersion(before, version);
+    txn.setHead(path, r.head);
+    noteLiveness(txn, path, hasData(before), hasData(r.head));
+    txn.notePath(path, op);
+    if (!r.accepted) txn.refuse(op.origin, op.seq, path);
+    if (r.live || r.replaced.length) affected.push(path);
+  }
+  if (wallMs !== undefined) txn.setHlc(receive(txn.lastHlc, op.hlc, wallMs));
+  return { op, bytes: stored, affected };
+}
+
+function hasData(h: Head): boolean {
+  return h.versions.some((v) => !isTombstone(v));
+}
+
+/**
+ * Keep the live-children counts of the ancestors in step when a path gains or loses live
+ * data: a directory exists on disk while any path below it has data.
+ */
+function noteLiveness(txn: Txn, path: string, dataBefore: boolean, dataAfter: boolean): void {
+  const kids = txn.liveChildren(path) > 0;
+  let was = dataBefore || kids;
+  let now = dataAfter || kids;
+  let child = path;
+  while (was !== now && child !== '') {
+    const dir = parentOf(child);
+    const n = txn.liveChildren(dir);
+    const next = Math.max(0, n + (now ? 1 : -1));
+    txn.setLiveChildren(dir, next);
+    const dirHead = txn.getHead(dir);
+    const dirData = !!dirHead && hasData(dirHead);
+    was = dirData || n > 0;
+    now = dirData || next > 0;
+    child = dir;
+  }
+}
+
+/** The version an operation made at a path (from the log), for histories of versions no longer live. */
+export function versionFromOp(op: Operation, path: string): Version | null {
+  let found: Version | null = null;
+  for (const e of effectsOf(op)) if (e.path === path) found = e.version;
+  return found;
+}

@@ -1,0 +1,333 @@
+// One replica: the operation log, the folder, and the links to its peers. Everything it
+// touches comes in through interfaces (FileSystem, watcher factory, Env, PeerLink), so the
+// daemon and the simulator run this very code. Data flow of one change:
+//   watcher event → Detector (settle, lstat, hash) → Recorder (operation) → log (one
+//   synced batch) → every Session pushes it → peer's Session → ingestRemote (validated,
+//   appended) → Reconciler (layout, plan, fetch blocks, temp file, rename) → disk.
+import { createIgnoreRules, IGNORE_FILE, type IgnoreRules, parseIgnoreFile } from '../fs/ignore.ts';
+import type { FileSystem } from '../fs/types.ts';
+import type { WatchEvent, Watcher } from '../fs/watcher/types.ts';
+import type { Store } from '../log/store.ts';
+import { Txn } from '../log/txn.ts';
+import type { PeerLink } from '../net/types.ts';
+import type { BlockReply, BlockRequest, Gossip, Operation } from '../proto/types.ts';
+import type { Env, Timer } from '../util/env.ts';
+import type { Logger } from '../util/logger.ts';
+import { Mutex } from '../util/mutex.ts';
+import { ContentAssembler, readRange, verify } from './content.ts';
+import { Detector } from './detector.ts';
+import { Fetcher } from './fetcher.ts';
+import { type Ingested, ingest } from './ingest.ts';
+import type { CommitOracle } from './layout.ts';
+import { Reconciler } from './reconciler.ts';
+import { Recorder } from './recorder.ts';
+import { type ScanProgress, type ScanResult, scan } from './scanner.ts';
+import { Session, type SessionHost } from './session.ts';
+
+/**
+ * A file of ours inside the folder. If it vanishes while the index knows files, the folder
+ * was most likely unmounted or replaced: deletions are then not sent to peers.
+ */
+export interface FolderMarker {
+  present(): Promise<boolean>;
+  create(nodeId: string): Promise<void>;
+}
+
+export interface NodeOptions {
+  store: Store;
+  fs: FileSystem;
+  env: Env;
+  logger: Logger;
+  /** Starts watching the folder; null = no watcher (tests drive notify() themselves). */
+  watch: ((onEvents: (events: WatchEvent[]) => void, ignore: () => IgnoreRules) => Watcher) | null;
+  clusterSize: number;
+  settleMs?: number;
+  goneGraceMs?: number;
+  antiEntropyMs?: number;
+  isCommitted?: CommitOracle;
+  onScanProgress?: (p: ScanProgress) => void;
+  /** Remove temp files a crash left behind (DiskFs provides it). */
+  cleanTemps?: () => Promise<number>;
+  marker?: FolderMarker;
+}
+
+export class Node implements SessionHost {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly sessions = new Map<string, Session>();
+  private readonly mutex = new Mutex();
+  private readonly detector: Detector;
+  private readonly reconciler: Reconciler;
+  private readonly fetcher: Fetcher;
+  private readonly recorder: Recorder;
+  private ignore: IgnoreRules = createIgnoreRules();
+  private watcher: Watcher | null = null;
+  private antiEntropy: Timer | null = null;
+  private started = false;
+  private stopping = false;
+  private markerMissingLogged = false;
+  scanResult: ScanResult | null = null;
+  readonly counters = { opsLocal: 0, opsRemote: 0 };
+
+  constructor(private readonly o: NodeOptions) {
+    this.store = o.store;
+    this.logger = o.logger;
+    const isCommitted = o.isCommitted ?? (() => false);
+    this.recorder = new Recorder({ store: o.store, now: () => o.env.now(), isCommitted });
+    this.fetcher = new Fetcher(() => this.sessions.values());
+    this.reconciler = new Reconciler({
+      fs: o.fs,
+      store: o.store,
+      env: o.env,
+      logger: o.logger,
+      mutex: this.mutex,
+      assembler: new ContentAssembler(o.fs, o.store, this.fetcher),
+      isCommitted,
+      onMismatch: (paths) => this.detector.touch(paths, 0),
+    });
+    this.detector = new Detector({
+      fs: o.fs,
+      store: o.store,
+      env: o.env,
+      logger: o.logger,
+      ignore: () => this.ignore,
+      mutex: this.mutex,
+      recorder: this.recorder,
+      onRecorded: (ops) => this.recorded(ops),
+      settleMs: o.settleMs ?? 5,
+      goneGraceMs: o.goneGraceMs ?? 50,
+      isBusy: (p) => this.reconciler.isBusy(p),
+      deletesAllowed: () => this.markerPresent(),
+    });
+  }
+
+  get nodeId(): string {
+    return this.store.nodeId;
+  }
+
+  /** Mark the folder, watch it, scan what changed while we were away, and go live. */
+  async start(): Promise<void> {
+    const { fs } = this.o;
+    const markerThere = await this.markerPresent();
+    const hadIndex = (await this.indexEmpty()) === false;
+    if (!markerThere) {
+      if (hadIndex) {
+        this.logger.error('folder marker missing: the folder looks replaced or unmounted; not sending deletions', {
+          folder: fs.root,
+        });
+      }
+      await this.o.marker?.create(this.store.nodeId);
+    }
+    const removed = (await this.o.cleanTemps?.()) ?? 0;
+    if (removed) this.logger.info('removed temp files left by an interrupted transfer', { count: removed });
+    await this.loadIgnore();
+    if (this.o.watch) {
+      this.watcher = this.o.watch((events) => this.onWatch(events), () => this.ignore);
+      await this.watcher.ready();
+    }
+    this.scanResult = await scan({
+      fs,
+      store: this.store,
+      ignore: this.ignore,
+      logger: this.logger,
+      mutex: this.mutex,
+      recorder: this.recorder,
+      onRecorded: (ops) => this.recorded(ops),
+      onProgress: this.o.onScanProgress,
+      deletesAllowed: markerThere || !hadIndex,
+    });
+    // Anything the log says but the disk does not show yet (a crash mid-transfer, or ops
+    // that arrived while we were down): lay it out now.
+    const all: string[] = [];
+    for await (const [path] of this.store.heads()) all.push(path);
+    this.reconciler.schedule(all);
+    this.started = true;
+    this.armAntiEntropy();
+  }
+
+  private async indexEmpty(): Promise<boolean> {
+    for await (const _ of this.store.files()) return false;
+    return true;
+  }
+
+  private async markerPresent(): Promise<boolean> {
+    if (!this.o.marker) return true;
+    const ok = await this.o.marker.present().catch(() => false);
+    if (!ok && this.started && !this.markerMissingLogged) {
+      this.markerMissingLogged = true;
+      this.logger.error('folder marker vanished: is the folder unmounted? not sending deletions', {
+        folder: this.o.fs.root,
+      });
+    }
+    if (ok) this.markerMissingLogged = false;
+    return ok;
+  }
+
+  private async loadIgnore(): Promise<void> {
+    const st = await this.o.fs.lstat(IGNORE_FILE);
+    if (!st || st.kind !== 'file') {
+      this.ignore = createIgnoreRules();
+      return;
+    }
+    const data = await readRange(this.o.fs, IGNORE_FILE, 0, Math.min(st.size, 1 << 20));
+    this.ignore = createIgnoreRules(parseIgnoreFile(Buffer.from(data ?? new Uint8Array()).toString('utf8')));
+  }
+
+  private onWatch(events: WatchEvent[]): void {
+    if (this.stopping) return;
+    if (events.some((e) => e.path === IGNORE_FILE)) {
+      this.loadIgnore().catch((err: unknown) => this.logger.warn('cannot read ignore file', { error: String(err) }));
+    }
+    this.detector.notify(events);
+  }
+
+  /** Watcher-less drivers (tests) report changes here. */
+  notify(paths: string[]): void {
+    this.detector.touch(paths);
+  }
+
+  private recorded(ops: Ingested[]): void {
+    this.counters.opsLocal += ops.length;
+    const affected = new Set<string>();
+    for (const i of ops) for (const p of i.affected) affected.add(p);
+    this.afterAppend(affected);
+  }
+
+  private afterAppend(affected: Set<string>): void {
+    for (const s of this.sessions.values()) s.notifyAppended();
+    if (affected.size) this.reconciler.schedule(affected);
+    this.gossipSoon();
+  }
+
+  // --- peers -------------------------------------------------------------------------
+
+  attach(link: PeerLink): void {
+    const old = this.sessions.get(link.peer.nodeId);
+    if (old && !old.isClosed) old.close('replaced by a newer link');
+    const s = new Session(link, this, () => this.o.env.now());
+    this.sessions.set(link.peer.nodeId, s);
+    this.logger.info('peer connected', { peer: link.peer.nodeId, address: link.peer.address });
+    s.start();
+    this.fetcher.onSessionOpened();
+  }
+
+  onWelcome(_session: Session): void {
+    this.reconciler.retryWaiting();
+  }
+
+  onClose(session: Session, reason: string): void {
+    if (this.sessions.get(session.peerId) === session) this.sessions.delete(session.peerId);
+    this.fetcher.onSessionClosed(session);
+    if (!this.stopping) this.logger.info('peer disconnected', { peer: session.peerId, reason });
+  }
+
+  async ingestRemote(ops: { op: Operation; bytes: Uint8Array }[], _from: Session): Promise<boolean> {
+    let gap = false;
+    const done = await this.mutex.run(async () => {
+      const txn = new Txn(this.store);
+      const out: Ingested[] = [];
+      for (const { op, bytes } of ops) {
+        const held = txn.held(op.origin);
+        if (op.seq <= held) continue; // already have it
+        if (op.seq > held + 1) {
+          gap = true;
+          continue;
+        }
+        out.push(ingest(txn, op, bytes, this.o.env.now()));
+      }
+      await txn.commit();
+      return out;
+    });
+    if (done.length) {
+      this.counters.opsRemote += done.length;
+      const affected = new Set<string>();
+      for (const i of done) for (const p of i.affected) affected.add(p);
+      this.afterAppend(affected);
+    }
+    return gap;
+  }
+
+  async serveBlock(req: BlockRequest): Promise<BlockReply> {
+    const block = { offset: req.offsetHint, length: req.length, hash: req.hash };
+    const missing = { id: req.id, data: new Uint8Array(), missing: true };
+    if (req.length <= 0 || req.length > 64 * 1024 * 1024 || req.hash.length !== 32) return missing;
+    const places: { path: string; offset: number }[] = [];
+    const hinted = req.pathHint ? this.store.getFile(req.pathHint) : null;
+    if (hinted?.content?.blocks.some((b) => b.offset === req.offsetHint && Buffer.compare(b.hash, req.hash) === 0)) {
+      places.push({ path: req.pathHint, offset: req.offsetHint });
+    }
+    const loc = this.store.blockLocation(req.hash);
+    if (loc) places.push(loc);
+    for (const p of places) {
+      const data = await readRange(this.o.fs, p.path, p.offset, req.length);
+      if (data && verify(data, block)) return { id: req.id, data, missing: false };
+    }
+    return missing;
+  }
+
+  onBlockReply(session: Session, reply: BlockReply): void {
+    this.fetcher.onReply(session, reply);
+  }
+
+  onGossip(session: Session, gossip: Gossip): void {
+    for (const m of gossip.members) if (m.nodeId === session.peerId) session.notePeerClock(m.logClock);
+  }
+
+  private gossipQueued = false;
+  private gossipSoon(): void {
+    if (this.gossipQueued) return;
+    this.gossipQueued = true;
+    queueMicrotask(() => {
+      this.gossipQueued = false;
+      const me = {
+        nodeId: this.store.nodeId,
+        origin: this.store.origin,
+        version: this.store.hlc,
+        logClock: this.store.clock(),
+        refused: [],
+        listen: '',
+        updatedMs: this.o.env.now(),
+      };
+      for (const s of this.sessions.values()) s.send({ gossip: { members: [me] } });
+    });
+  }
+
+  private armAntiEntropy(): void {
+    const ms = this.o.antiEntropyMs ?? 10_000;
+    this.antiEntropy = this.o.env.setTimer(ms, () => {
+      if (this.stopping) return;
+      for (const s of this.sessions.values()) s.restate();
+      this.armAntiEntropy();
+    });
+  }
+
+  // --- lifecycle and introspection ----------------------------------------------------
+
+  /** Nothing to record, lay out or fetch right now (simulator and tests). */
+  get idle(): boolean {
+    return this.detector.idle && this.reconciler.idle && this.fetcher.pending === 0;
+  }
+
+  get waitingPaths(): number {
+    return this.reconciler.waitingCount;
+  }
+
+  get reconcileStats(): Reconciler['stats'] {
+    return this.reconciler.stats;
+  }
+
+  get transfers(): Reconciler['transfers'] {
+    return this.reconciler.transfers;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.antiEntropy?.cancel();
+    await this.watcher?.close();
+    await this.detector.stop();
+    await this.reconciler.stop();
+    for (const s of this.sessions.values()) s.link.close('shutting down');
+    await this.mutex.run(async () => {});
+  }
+}

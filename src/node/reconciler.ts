@@ -1,0 +1,383 @@
+// Making the disk show the replicated state. Synced paths whose versions changed are
+// queued; each round lays them out (winner, conflict copies), plans the difference with
+// the file index, and carries it out: moves, directories, labels and links under the disk
+// lock; file contents assembled into temp files outside it (in parallel, streaming), then
+// committed in groups; removals last. Every step first checks that the disk still shows
+// what the index says — if not, the user changed it, the detector records that first,
+// and the path is planned again.
+import { parentOf } from '../fs/paths.ts';
+import type { FileSystem, Stat, TempFile } from '../fs/types.ts';
+import type { Store } from '../log/store.ts';
+import { Txn } from '../log/txn.ts';
+import { type FileEntry, EntryType, Kind, type Version } from '../proto/types.ts';
+import type { Env, Timer } from '../util/env.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Mutex } from '../util/mutex.ts';
+import { type ContentAssembler, ContentUnavailableError } from './content.ts';
+import { type CommitOracle, layoutOf } from './layout.ts';
+import { statMatches } from './observe.ts';
+import { type Action, plan, type Slot } from './plan.ts';
+
+export interface ReconcilerOptions {
+  fs: FileSystem;
+  store: Store;
+  env: Env;
+  logger: Logger;
+  mutex: Mutex;
+  assembler: ContentAssembler;
+  isCommitted: CommitOracle;
+  /** The disk differs from the index here: let the detector record it. */
+  onMismatch: (paths: string[]) => void;
+  /** Parallel file transfers. */
+  parallel?: number;
+}
+
+const BATCH = 256;
+const RETRY_MS = [1000, 5000, 15000, 60000];
+
+export interface Transfer {
+  path: string;
+  size: number;
+  done: number;
+}
+
+export class Reconciler {
+  private readonly dirty = new Set<string>();
+  private readonly waiting = new Map<string, number>(); // head path → attempts
+  private readonly busyPaths = new Set<string>();
+  private readonly quickRetried = new Set<string>();
+  readonly transfers = new Map<string, Transfer>();
+  private running: Promise<void> | null = null;
+  private retryTimer: Timer | null = null;
+  private stopped = false;
+  stats = { written: 0, moved: 0, removed: 0, localBytes: 0, remoteBytes: 0 };
+
+  constructor(private readonly o: ReconcilerOptions) {}
+
+  schedule(headPaths: Iterable<string>): void {
+    if (this.stopped) return;
+    for (const p of headPaths) {
+      this.dirty.add(p);
+      this.waiting.delete(p);
+      this.quickRetried.delete(p);
+    }
+    this.kick();
+  }
+
+  /** Content may be available now (a peer connected): try the waiting paths again. */
+  retryWaiting(): void {
+    if (this.waiting.size === 0) return;
+    const paths = [...this.waiting.keys()];
+    for (const p of paths) this.dirty.add(p);
+    this.kick();
+  }
+
+  isBusy(path: string): boolean {
+    return this.busyPaths.has(path);
+  }
+
+  get idle(): boolean {
+    return this.dirty.size === 0 && this.running === null;
+  }
+
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.retryTimer?.cancel();
+    await this.running;
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped || this.dirty.size === 0) return;
+    this.running = this.loop()
+      .catch((err: unknown) => this.o.logger.error('reconcile failed', { error: String(err) }))
+      .finally(() => {
+        this.running = null;
+        this.kick();
+      });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.dirty.size && !this.stopped) {
+      const batch = [...this.dirty].slice(0, BATCH);
+      for (const p of batch) this.dirty.delete(p);
+      await this.round(batch);
+    }
+  }
+
+  private slotsFor(headPaths: string[]): Slot[] {
+    const { store } = this.o;
+    const slots = new Map<string, Slot>();
+    for (const headPath of headPaths) {
+      const layout = layoutOf(store, headPath, this.o.isCommitted);
+      for (const p of [layout.main, ...layout.copies]) {
+        if (!p) continue;
+        slots.set(p.diskPath, { diskPath: p.diskPath, headPath, desired: p.version, current: store.getFile(p.diskPath) });
+      }
+      for (const diskPath of [headPath, ...store.copiesOf(headPath)]) {
+        if (slots.has(diskPath)) continue;
+        const current = store.getFile(diskPath);
+        if (current && current.headPath !== headPath) continue; // belongs to another path
+        slots.set(diskPath, { diskPath, headPath, desired: undefined, current });
+      }
+    }
+    return [...slots.values()];
+  }
+
+  private async round(headPaths: string[]): Promise<void> {
+    const actions = plan(this.slotsFor(headPaths));
+    if (actions.length === 0) return;
+    const touched = actions.map((a) => (a.kind === 'move' ? a.to : a.path));
+    for (const a of actions) if (a.kind === 'move') this.busyPaths.add(a.from);
+    for (const p of touched) this.busyPaths.add(p);
+    const mismatched: string[] = [];
+    const replan = new Set<string>();
+    try {
+      const quick = actions.filter((a) => a.kind !== 'write' || isLink(a.version));
+      const files = actions.filter((a) => a.kind === 'write' && !isLink(a.version));
+      await this.locked(quick.filter((a) => a.kind !== 'remove' && a.kind !== 'rmdir'), mismatched, replan);
+      await this.writeFiles(files, mismatched, replan);
+      await this.locked(
+        quick.filter((a) => a.kind === 'remove' || a.kind === 'rmdir'),
+        mismatched,
+        replan,
+      );
+    } finally {
+      for (const a of actions) if (a.kind === 'move') this.busyPaths.delete(a.from);
+      for (const p of touched) this.busyPaths.delete(p);
+    }
+    if (mismatched.length) this.o.onMismatch(mismatched);
+    for (const p of replan) this.dirty.add(p);
+  }
+
+  /** Run quick actions under the disk lock, with one index transaction. */
+  private async locked(actions: Action[], mismatched: string[], replan: Set<string>): Promise<void> {
+    if (actions.length === 0) return;
+    await this.o.mutex.run(async () => {
+      const txn = new Txn(this.o.store);
+      for (const a of actions) {
+        try {
+          await this.quick(txn, a, mismatched, replan);
+        } catch (err) {
+          this.failed(a, err, replan);
+        }
+      }
+      await txn.commit();
+    });
+  }
+
+  private async quick(txn: Txn, a: Action, mismatched: string[], replan: Set<string>): Promise<void> {
+    const { fs } = this.o;
+    switch (a.kind) {
+      case 'move': {
+        if (!(await this.check(a.from, a.expect, mismatched)) || !(await this.check(a.to, a.expectTo, mismatched))) return;
+        await fs.rename(a.from, a.to);
+        let st = await fs.lstat(a.to);
+        if (st && (st.mode & 0o777) !== (a.version.mode & 0o777)) {
+          await fs.chmod(a.to, a.version.mode & 0o777);
+          st = await fs.lstat(a.to);
+        }
+        txn.setFile(a.from, null);
+        if (st) txn.setFile(a.to, entryFor(st, a.headPath, a.version));
+        this.stats.moved++;
+        return;
+      }
+      case 'mkdir': {
+        if (!(await this.check(a.path, a.expect, mismatched))) return;
+        if (a.expect && a.expect.type !== EntryType.Directory) await fs.unlink(a.path);
+        const st0 = await fs.lstat(a.path);
+        if (!st0) await fs.mkdir(a.path, a.version ? a.version.mode & 0o777 || 0o755 : 0o755);
+        const st = await fs.lstat(a.path);
+        if (st) txn.setFile(a.path, entryFor(st, a.headPath, a.version));
+        return;
+      }
+      case 'relabel': {
+        if (!(await this.check(a.path, a.expect, mismatched))) return;
+        let st = await fs.lstat(a.path);
+        const v = a.version;
+        if (st && v && v.kind === Kind.Put && (st.mode & 0o777) !== (v.mode & 0o777)) {
+          await fs.chmod(a.path, v.mode & 0o777);
+          st = await fs.lstat(a.path);
+        }
+        if (st) txn.setFile(a.path, entryFor(st, a.headPath, v, a.expect));
+        return;
+      }
+      case 'write': {
+        // Symlinks: replaced in place (there is no atomic way to swap a link for a file).
+        if (!(await this.check(a.path, a.expect, mismatched))) return;
+        await this.clear(a.path, a.expect);
+        await this.ensureParent(a.path, replan);
+        await fs.symlink(a.version.link, a.path);
+        const st = await fs.lstat(a.path);
+        if (st) txn.setFile(a.path, entryFor(st, a.headPath, a.version));
+        return;
+      }
+      case 'remove': {
+        if (!(await this.check(a.path, a.expect, mismatched))) return;
+        await fs.unlink(a.path);
+        txn.setFile(a.path, null);
+        this.stats.removed++;
+        return;
+      }
+      case 'rmdir': {
+        if (!(await this.check(a.path, a.expect, mismatched))) return;
+        try {
+          await fs.rmdir(a.path);
+          txn.setFile(a.path, null);
+        } catch (err) {
+          // Something unsynced (ignored, or not yet recorded) is still inside: keep the folder.
+          if ((err as { code?: string }).code !== 'ERR_NOT_EMPTY') throw err;
+          this.o.logger.debug('folder kept: not empty', { path: a.path });
+          mismatched.push(a.path);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Files: assemble in parallel outside the lock, commit each under it. */
+  private async writeFiles(actions: Action[], mismatched: string[], replan: Set<string>): Promise<void> {
+    const parallel = this.o.parallel ?? 8;
+    let next = 0;
+    const worker = async () => {
+      while (next < actions.length && !this.stopped) {
+        const a = actions[next++]!;
+        if (a.kind !== 'write') continue;
+        try {
+          await this.writeFile(a, mismatched, replan);
+        } catch (err) {
+          this.failed(a, err, replan);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, actions.length) }, worker));
+  }
+
+  private async writeFile(a: Extract<Action, { kind: 'write' }>, mismatched: string[], replan: Set<string>): Promise<void> {
+    const { fs, store } = this.o;
+    const content = a.version.content;
+    if (!content) return;
+    if (!(await this.check(a.path, a.expect, mismatched))) return;
+    await this.ensureParent(a.path, replan);
+    const tmp: TempFile = await fs.createTemp(a.path);
+    const transfer: Transfer = { path: a.path, size: content.size, done: 0 };
+    this.transfers.set(a.path, transfer);
+    try {
+      const near: [string, FileEntry][] = a.expect?.type === EntryType.File ? [[a.path, a.expect]] : [];
+      const st = await this.o.assembler.fill(tmp, a.path, content, near);
+      this.stats.localBytes += st.localBytes;
+      this.stats.remoteBytes += st.remoteBytes;
+      await this.o.mutex.run(async () => {
+        if (a.expect?.type === EntryType.Directory) {
+          if (!(await this.check(a.path, a.expect, mismatched))) return tmp.abort();
+          await this.clear(a.path, a.expect);
+        }
+        const expect = a.expect?.type === EntryType.Directory ? null : statOf(a.expect);
+        let result: Stat;
+        try {
+          result = await tmp.commit(a.path, { mode: a.version.mode & 0o777, mtimeMs: a.version.mtimeMs, expect });
+        } catch (err) {
+          if ((err as { code?: string }).code === 'ERR_TARGET_CHANGED') {
+            mismatched.push(a.path); // the local change wins the race; it is recorded, then resolved
+            return;
+          }
+          throw err;
+        }
+        const txn = new Txn(store);
+        txn.setFile(a.path, entryFor(result, a.headPath, a.version));
+        await txn.commit();
+        this.stats.written++;
+      });
+    } catch (err) {
+      await tmp.abort().catch(() => {});
+      throw err;
+    } finally {
+      this.transfers.delete(a.path);
+    }
+  }
+
+  /** The disk still shows what the index says (else the user changed it). */
+  private async check(path: string, expect: FileEntry | null, mismatched: string[]): Promise<boolean> {
+    const st = await this.o.fs.lstat(path);
+    if (statMatches(st, expect)) return true;
+    mismatched.push(path);
+    return false;
+  }
+
+  private async clear(path: string, expect: FileEntry | null): Promise<void> {
+    if (!expect) return;
+    if (expect.type === EntryType.Directory) await this.o.fs.rmdir(path);
+    else await this.o.fs.unlink(path);
+  }
+
+  /** A file's folder must exist; if it does not yet, create it and let its own round label it. */
+  private async ensureParent(path: string, replan: Set<string>): Promise<void> {
+    const dir = parentOf(path);
+    if (dir === '') return;
+    const st = await this.o.fs.lstat(dir);
+    if (st?.kind === 'dir') return;
+    if (st) throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ERR_PARENT' });
+    await this.o.fs.mkdir(dir, 0o755);
+    replan.add(dir);
+  }
+
+  private failed(a: Action, err: unknown, replan: Set<string>): void {
+    const path = a.kind === 'move' ? a.to : a.path;
+    const head = 'headPath' in a ? a.headPath : path;
+    if (err instanceof ContentUnavailableError) {
+      this.park(head);
+      return;
+    }
+    const code = (err as { code?: string }).code ?? '';
+    const ordering = code === 'ERR_NOT_FOUND' || code === 'ERR_EXISTS' || code === 'ERR_NOT_EMPTY' || code === 'ERR_PARENT';
+    if (ordering && !this.quickRetried.has(head)) {
+      // Most likely an ordering effect within the batch: one more round sorts it out.
+      this.quickRetried.add(head);
+      replan.add(head);
+      return;
+    }
+    this.o.logger.warn('cannot update; will retry', { path, action: a.kind, error: (err as Error).message ?? code });
+    this.park(head);
+  }
+
+  /** Try this path again later (content missing, disk full, ...), with growing delays. */
+  private park(headPath: string): void {
+    const attempts = (this.waiting.get(headPath) ?? 0) + 1;
+    this.waiting.set(headPath, attempts);
+    if (this.retryTimer || this.stopped) return;
+    const delay = RETRY_MS[Math.min(attempts - 1, RETRY_MS.length - 1)]!;
+    this.retryTimer = this.o.env.setTimer(delay, () => {
+      this.retryTimer = null;
+      this.retryWaiting();
+    });
+  }
+}
+
+function isLink(v: Version | null): boolean {
+  return v?.kind === Kind.Symlink;
+}
+
+function statOf(e: FileEntry | null): Stat | null {
+  if (!e) return null;
+  const kind = e.type === EntryType.File ? 'file' : e.type === EntryType.Directory ? 'dir' : 'link';
+  return { kind, size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, mode: e.mode };
+}
+
+/** The index entry for what was just put on disk (content from the version, or kept). */
+function entryFor(st: Stat, headPath: string, v: Version | null, was?: FileEntry | null): FileEntry {
+  return {
+    type: st.kind === 'file' ? EntryType.File : st.kind === 'dir' ? EntryType.Directory : EntryType.Link,
+    size: st.kind === 'file' ? st.size : 0,
+    mtimeMs: st.mtimeMs,
+    ino: st.ino,
+    mode: st.mode,
+    ctimeMs: st.ctimeMs,
+    content: v?.content ?? was?.content ?? null,
+    link: v?.link ?? was?.link ?? '',
+    headPath,
+    version: v?.dot ?? null,
+  };
+}

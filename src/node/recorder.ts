@@ -1,0 +1,304 @@
+// Turning what changed on disk into operations. Input: fresh observations of paths that
+// differ from the file index, and paths confirmed gone. Output: operations appended in
+// the caller's transaction, with the file index brought up to date. Three rules:
+//  - a disk path that already shows the version the replicated state puts there is not a
+//    change (our own writes, and the disk after a crash mid-write, are recognised this way);
+//  - a path that reappears elsewhere with the same inode (or, in a full scan, the same
+//    content) was renamed: one RENAME operation, a whole directory included;
+//  - a new version's history is the history of what the disk showed at that path, plus
+//    its own dot, minus this replica's other live versions of the path (see vector.ts).
+import { tick } from '../clock/hlc.ts';
+import { joinAll, sameDot, withDot } from '../clock/vector.ts';
+import { isWithin } from '../fs/paths.ts';
+import { K } from '../log/keys.ts';
+import type { Store } from '../log/store.ts';
+import type { Txn } from '../log/txn.ts';
+import { joinPath } from '../model/effects.ts';
+import { isTombstone } from '../model/version.ts';
+import {
+  type Clock,
+  type Dot,
+  EntryType,
+  type FileEntry,
+  Kind,
+  type Operation,
+  type RenameEntry,
+  type Version,
+} from '../proto/types.ts';
+import { type Ingested, ingest, versionFromOp } from './ingest.ts';
+import { type CommitOracle, layoutOf } from './layout.ts';
+import { entryOf, type Observation, showsVersion, statMatches } from './observe.ts';
+
+export const FORMAT = 1;
+
+export interface RecordBatch {
+  /** Paths that exist and differ from the index (observed under the disk lock). */
+  present: Observation[];
+  /** Indexed paths confirmed absent, to record as deleted unless renamed. */
+  gone: string[];
+  /** Further absent indexed paths that may be rename sources but are not to be deleted yet. */
+  candidates?: string[];
+  /** Match renames by content too (full scans, where inodes may not survive). */
+  matchContent?: boolean;
+}
+
+export interface RecorderContext {
+  store: Store;
+  now: () => number;
+  isCommitted: CommitOracle;
+}
+
+const depth = (p: string) => (p === '' ? 0 : p.split('/').length);
+
+export class Recorder {
+  constructor(private readonly ctx: RecorderContext) {}
+
+  async record(txn: Txn, batch: RecordBatch): Promise<Ingested[]> {
+    const out: Ingested[] = [];
+    const gone = new Set(batch.gone);
+    const absent = new Set([...batch.gone, ...(batch.candidates ?? [])]);
+    const present = new Map(batch.present.map((o) => [o.path, o]));
+
+    // 1. Renames, shallowest first, so a moved directory takes its contents along.
+    for (const obs of [...present.values()].sort((a, b) => depth(a.path) - depth(b.path))) {
+      const from = this.renameSource(txn, obs, absent, present, batch.matchContent === true);
+      if (from === null) continue;
+      out.push(...(await this.recordRename(txn, from, obs)));
+      for (const p of [...absent]) if (isWithin(p, from)) absent.delete(p);
+      for (const p of [...gone]) if (isWithin(p, from)) gone.delete(p);
+    }
+    // 2. New and changed paths, parents first.
+    for (const obs of [...present.values()].sort((a, b) => depth(a.path) - depth(b.path))) {
+      const entry = txn.getFile(obs.path);
+      if (statMatches(obs.stat, entry)) continue; // settled by a rename above
+      const r = await this.recordPresent(txn, obs, entry);
+      if (r) out.push(r);
+    }
+    // 3. Disappearances, children first.
+    for (const path of [...gone].sort((a, b) => depth(b) - depth(a))) {
+      const entry = txn.getFile(path);
+      if (!entry) continue;
+      const r = await this.recordGone(txn, path, entry);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** The indexed path this observation was renamed from, if any. */
+  private renameSource(
+    txn: Txn,
+    obs: Observation,
+    gone: Set<string>,
+    present: Map<string, Observation>,
+    byContent: boolean,
+  ): string | null {
+    const s = obs.stat!;
+    const entry = txn.getFile(obs.path);
+    if (entry && entry.ino === s.ino) return null;
+    const byInode = txn.pathOfInode(s.ino);
+    const candidates = byInode !== null ? [byInode] : [];
+    if (byContent && s.kind === 'file' && obs.content && obs.content.size > 0) {
+      for (const g of gone) {
+        const e = txn.getFile(g);
+        if (e?.content && e.type === EntryType.File && sameBytesOf(e.content.digest, obs.content.digest)) {
+          candidates.push(g);
+        }
+      }
+    }
+    for (const from of candidates) {
+      if (from === obs.path || isWithin(obs.path, from)) continue;
+      const e = txn.getFile(from);
+      if (!e || e.headPath !== from) continue; // conflict copies move as new files
+      if (e.type !== (s.kind === 'file' ? EntryType.File : s.kind === 'dir' ? EntryType.Directory : EntryType.Link))
+        continue;
+      if (!gone.has(from)) continue; // still there (a hard link or a copy), or not known absent
+      return from;
+    }
+    return null;
+  }
+
+  private async recordRename(txn: Txn, from: string, obs: Observation): Promise<Ingested[]> {
+    const to = obs.path;
+    const moved: [string, FileEntry][] = [[from, txn.getFile(from)!]];
+    const copies: [string, FileEntry][] = [];
+    if (obs.stat!.kind === 'dir') {
+      for (const [p, e] of await this.indexedUnder(txn, from)) (e.headPath === p ? moved : copies).push([p, e]);
+    }
+    const entries: RenameEntry[] = [];
+    const except: Dot[] = [];
+    const seq = txn.held(this.ctx.store.origin) + 1;
+    const origin = this.ctx.store.origin;
+    for (const [p, e] of moved) {
+      const rel = p === from ? '' : p.slice(from.length + 1);
+      const shown = e.version ? this.versionAt(txn, p, e.version) : null;
+      const target = joinPath(to, rel);
+      const fromClock = shown ? shown.clock : this.tombstoneClock(txn, p);
+      entries.push({
+        path: rel,
+        kind: e.type === EntryType.File ? Kind.Put : e.type === EntryType.Directory ? Kind.Mkdir : Kind.Symlink,
+        fromClock,
+        toClock: this.shownClock(txn, target, txn.getFile(target)),
+        mode: e.mode,
+        mtimeMs: e.mtimeMs,
+        content: e.type === EntryType.File ? e.content : null,
+        link: e.link,
+      });
+      except.push(...this.ownSiblings(txn, p, shown?.dot ?? null), ...this.ownSiblings(txn, target, null));
+    }
+    const dot = { origin, seq };
+    const op = this.op(txn, {
+      seq,
+      clock: withDot({ vv: {}, except: [] }, dot, except),
+      path: from,
+      kind: Kind.Rename,
+      to,
+      entries,
+    });
+    const out = [ingest(txn, op)];
+    // The index follows the files: same stat, now showing the versions the rename made.
+    for (const [p, e] of moved) {
+      const target = joinPath(to, p === from ? '' : p.slice(from.length + 1));
+      txn.setFile(p, null);
+      txn.setFile(target, {
+        ...e,
+        ...(p === from ? { ino: obs.stat!.ino, ctimeMs: obs.stat!.ctimeMs, mtimeMs: obs.stat!.mtimeMs } : {}),
+        headPath: target,
+        version: dot,
+      });
+    }
+    // Conflict copies carried along are no longer copies: their losing versions are deleted
+    // and the files are recorded as new ones where they now are (the caller rescans `to`).
+    for (const [p, e] of copies) {
+      const r = await this.recordGone(txn, p, e);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  private async recordPresent(txn: Txn, obs: Observation, entry: FileEntry | null): Promise<Ingested | null> {
+    const s = obs.stat!;
+    const headPath = entry ? entry.headPath : obs.path;
+    // Already what the replicated state puts here? Then it is our own write: no operation.
+    const layout = layoutOf(txn, headPath, this.ctx.isCommitted);
+    const placed = [layout.main, ...layout.copies].find((p) => p?.diskPath === obs.path) ?? null;
+    if (placed && showsVersion(obs, placed.version)) {
+      txn.setFile(obs.path, entryOf(obs, headPath, placed.version?.dot ?? null));
+      return null;
+    }
+    if (entry && entry.type === EntryType.Directory && s.kind === 'dir') {
+      txn.setFile(obs.path, entryOf(obs, headPath, entry.version)); // directory metadata only
+      return null;
+    }
+    const shown = entry?.version ? this.versionAt(txn, headPath, entry.version) : null;
+    if (s.kind === 'other') return null;
+    const chmodOnly =
+      shown !== null && shown.kind === Kind.Put && s.kind === 'file' && sameBytesOf(shown.content?.digest, obs.content?.digest);
+    if (chmodOnly && (shown.mode & 0o777) === (s.mode & 0o777)) {
+      txn.setFile(obs.path, entryOf(obs, headPath, shown.dot)); // touched, not changed
+      return null;
+    }
+    const kind = s.kind === 'file' ? (chmodOnly ? Kind.Chmod : Kind.Put) : s.kind === 'dir' ? Kind.Mkdir : Kind.Symlink;
+    const seq = txn.held(this.ctx.store.origin) + 1;
+    const dot = { origin: this.ctx.store.origin, seq };
+    const base = shown ? shown.clock : this.shownClock(txn, headPath, null);
+    const op = this.op(txn, {
+      seq,
+      clock: withDot(base, dot, this.ownSiblings(txn, headPath, shown?.dot ?? null)),
+      path: headPath,
+      kind,
+      mode: s.kind === 'dir' ? s.mode & 0o7777 : s.mode & 0o777,
+      mtimeMs: s.mtimeMs,
+      content: s.kind === 'file' ? obs.content : null,
+      link: obs.link,
+    });
+    const ing = ingest(txn, op);
+    txn.setFile(obs.path, entryOf(obs, headPath, dot));
+    return ing;
+  }
+
+  private async recordGone(txn: Txn, path: string, entry: FileEntry): Promise<Ingested | null> {
+    txn.setFile(path, null);
+    const headPath = entry.headPath;
+    const shown = entry.version ? this.versionAt(txn, headPath, entry.version) : null;
+    // Gone because the version it showed no longer belongs here (a crash between moving a
+    // loser aside and writing the winner)? Then nobody deleted anything.
+    const layout = layoutOf(txn, headPath, this.ctx.isCommitted);
+    const placed = [layout.main, ...layout.copies].find((p) => p?.diskPath === path) ?? null;
+    const expected = placed?.version?.dot ?? null;
+    if (entry.version && expected && !sameDot(expected, entry.version)) return null;
+    if (entry.version && !placed) return null;
+    const seq = txn.held(this.ctx.store.origin) + 1;
+    const dot = { origin: this.ctx.store.origin, seq };
+    const base = shown ? shown.clock : this.shownClock(txn, headPath, null);
+    const op = this.op(txn, {
+      seq,
+      clock: withDot(base, dot, this.ownSiblings(txn, headPath, shown?.dot ?? null)),
+      path: headPath,
+      kind: entry.type === EntryType.Directory ? Kind.Rmdir : Kind.Delete,
+    });
+    return ingest(txn, op);
+  }
+
+  private op(txn: Txn, fields: Partial<Operation> & Pick<Operation, 'seq' | 'clock' | 'path' | 'kind'>): Operation {
+    const hlc = tick(txn.lastHlc, this.ctx.now());
+    txn.setHlc(hlc);
+    return {
+      format: FORMAT,
+      origin: this.ctx.store.origin,
+      hlc,
+      mode: 0,
+      mtimeMs: 0,
+      content: null,
+      link: '',
+      to: '',
+      entries: [],
+      ...fields,
+    };
+  }
+
+  /** A version of a path by dot: live in its head, or recovered from the log. */
+  private versionAt(txn: Txn, headPath: string, dot: Dot): Version | null {
+    const live = txn.getHead(headPath)?.versions.find((v) => sameDot(v.dot, dot));
+    if (live) return live;
+    const logged = this.ctx.store.getOp(dot);
+    return logged ? versionFromOp(logged.op, headPath) : null;
+  }
+
+  /** What a path with this index entry showed: its version's history, or its tombstones'. */
+  private shownClock(txn: Txn, headPath: string, entry: FileEntry | null): Clock {
+    if (entry?.version && entry.headPath === headPath) {
+      const v = this.versionAt(txn, headPath, entry.version);
+      if (v) return v.clock;
+    }
+    return this.tombstoneClock(txn, headPath);
+  }
+
+  private tombstoneClock(txn: Txn, headPath: string): Clock {
+    const versions = txn.getHead(headPath)?.versions ?? [];
+    return joinAll(versions.filter(isTombstone).map((v) => v.clock));
+  }
+
+  /** Our own live versions of a path other than the one shown: the new version must not cover them. */
+  private ownSiblings(txn: Txn, headPath: string, shown: Dot | null): Dot[] {
+    const versions = txn.getHead(headPath)?.versions ?? [];
+    return versions
+      .filter((v) => v.dot.origin === this.ctx.store.origin && !sameDot(v.dot, shown) && !isTombstone(v))
+      .map((v) => v.dot);
+  }
+
+  private async indexedUnder(txn: Txn, dir: string): Promise<[string, FileEntry][]> {
+    const paths = new Set<string>();
+    for await (const [p] of this.ctx.store.files(K.filesUnder(dir))) paths.add(p);
+    for (const p of txn.pendingFilesUnder(dir)) paths.add(p);
+    const out: [string, FileEntry][] = [];
+    for (const p of paths) {
+      const e = txn.getFile(p);
+      if (e) out.push([p, e]);
+    }
+    return out;
+  }
+}
+
+function sameBytesOf(a: Uint8Array | undefined | null, b: Uint8Array | undefined | null): boolean {
+  return !!a && !!b && Buffer.compare(a, b) === 0;
+}

@@ -1,0 +1,145 @@
+// The start-up scan: what changed while the daemon was not running. The folder is walked
+// once; each entry's lstat is compared with the file index (size, mtime, ctime, inode,
+// mode), and only what differs is hashed. Renames are matched by inode, then by content;
+// everything is recorded in bounded transactions, deletions last (after every possible
+// rename partner has been seen).
+import type { IgnoreRules } from '../fs/ignore.ts';
+import type { FileSystem, Stat } from '../fs/types.ts';
+import type { Store } from '../log/store.ts';
+import { Txn } from '../log/txn.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Mutex } from '../util/mutex.ts';
+import type { Ingested } from './ingest.ts';
+import { type Observation, observe, statMatches } from './observe.ts';
+import type { Recorder } from './recorder.ts';
+import { walk } from './walk.ts';
+
+export interface ScanProgress {
+  phase: 'walk' | 'hash' | 'record' | 'done';
+  entries: number;
+  changed: number;
+  hashedFiles: number;
+  hashedBytes: number;
+  totalBytes: number;
+}
+
+export interface ScanOptions {
+  fs: FileSystem;
+  store: Store;
+  ignore: IgnoreRules;
+  logger: Logger;
+  mutex: Mutex;
+  recorder: Recorder;
+  onRecorded: (ops: Ingested[]) => void;
+  onProgress?: (p: ScanProgress) => void;
+  /** When false, paths missing from the folder are not recorded as deleted. */
+  deletesAllowed: boolean;
+}
+
+export interface ScanResult {
+  entries: number;
+  operations: number;
+  skipped: number;
+}
+
+const CHUNK = 1000;
+const HASH_PARALLEL = 4;
+
+export async function scan(o: ScanOptions): Promise<ScanResult> {
+  const progress: ScanProgress = {
+    phase: 'walk',
+    entries: 0,
+    changed: 0,
+    hashedFiles: 0,
+    hashedBytes: 0,
+    totalBytes: 0,
+  };
+  let skipped = 0;
+  const onDisk = await walk(o.fs, '', {
+    ignore: o.ignore,
+    onSkip: (path, reason) => {
+      skipped++;
+      if (skipped <= 20) o.logger.warn('name cannot be synced; skipped', { path, reason });
+    },
+  });
+  progress.entries = onDisk.size;
+  o.onProgress?.(progress);
+
+  // Compare with the index: unchanged entries drop out, missing ones are candidates for
+  // deletion (or rename sources), the rest must be looked at.
+  const changed = new Map<string, Stat>();
+  const missing: string[] = [];
+  for await (const [path, entry] of o.store.files()) {
+    const st = onDisk.get(path);
+    if (!st) {
+      if (!o.ignore.ignores(path, false)) missing.push(path);
+      continue;
+    }
+    onDisk.delete(path);
+    if (!statMatches(st, entry)) changed.set(path, st);
+  }
+  for (const [path, st] of onDisk) changed.set(path, st);
+  onDisk.clear();
+  progress.phase = 'hash';
+  progress.changed = changed.size;
+  for (const st of changed.values()) if (st.kind === 'file') progress.totalBytes += st.size;
+  o.onProgress?.(progress);
+
+  // Directories first (parents before children), then files, in chunks.
+  const order = [...changed.keys()].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
+  let operations = 0;
+  for (let i = 0; i < order.length; i += CHUNK) {
+    const observed = await observeAll(o, order.slice(i, i + CHUNK), progress);
+    operations += await recordChunk(o, observed, [], missing);
+    o.onProgress?.(progress);
+  }
+  // Last: whatever is still missing (not claimed by a rename) was deleted while we were away.
+  const stillMissing = missing.filter((p) => o.store.getFile(p) !== null);
+  progress.phase = 'record';
+  if (stillMissing.length) {
+    if (o.deletesAllowed) operations += await recordChunk(o, [], stillMissing, []);
+    else o.logger.warn('folder looks unmounted or emptied: not recording deletions', { missing: stillMissing.length });
+  }
+  progress.phase = 'done';
+  o.onProgress?.(progress);
+  return { entries: progress.entries, operations, skipped };
+}
+
+async function observeAll(o: ScanOptions, paths: string[], progress: ScanProgress): Promise<Observation[]> {
+  const out: Observation[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const path = paths[next++]!;
+      try {
+        const obs = await observe(o.fs, path);
+        if (obs.stat) out.push(obs);
+        if (obs.stat?.kind === 'file') {
+          progress.hashedFiles++;
+          progress.hashedBytes += obs.stat.size;
+        }
+      } catch (err) {
+        // Changing while we read it, or gone: the watcher (already running) will catch up.
+        o.logger.debug('scan could not read; left to the watcher', { path, error: String(err) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: HASH_PARALLEL }, worker));
+  return out;
+}
+
+async function recordChunk(o: ScanOptions, present: Observation[], gone: string[], candidates: string[]): Promise<number> {
+  const ops = await o.mutex.run(async () => {
+    const txn = new Txn(o.store);
+    const recorded = await o.recorder.record(txn, {
+      present,
+      gone,
+      candidates: candidates.filter((p) => txn.getFile(p) !== null),
+      matchContent: true,
+    });
+    await txn.commit();
+    return recorded;
+  });
+  if (ops.length) o.onRecorded(ops);
+  return ops.length;
+}

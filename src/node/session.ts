@@ -1,0 +1,203 @@
+// Replication with one peer over one link. Each side starts by telling the other what its
+// log holds (Welcome); from then on each streams the operations the other lacks, origin
+// by origin and in sequence order, in bounded batches that wait for the link to drain, and
+// keeps pushing as new operations are appended. A receiver that sees a gap (frames lost,
+// duplicated or reordered) answers with a fresh Welcome, which rewinds the sender. Block
+// requests and replies for file contents share the link, and so does cluster gossip.
+import { decodeOperation } from '../proto/codec.ts';
+import type { BlockReply, BlockRequest, Clock, Frame, Gossip, Operation } from '../proto/types.ts';
+import type { PeerLink } from '../net/types.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Store } from '../log/store.ts';
+import { operationProblem } from './validate.ts';
+
+export const MAX_BATCH_OPS = 512;
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+export interface SessionHost {
+  store: Store;
+  logger: Logger;
+  /** Append remote operations; resolves to true if there was a gap (some were not appended). */
+  ingestRemote(ops: { op: Operation; bytes: Uint8Array }[], from: Session): Promise<boolean>;
+  serveBlock(req: BlockRequest): Promise<BlockReply>;
+  onBlockReply(session: Session, reply: BlockReply): void;
+  onGossip(session: Session, gossip: Gossip): void;
+  onWelcome(session: Session): void;
+  onClose(session: Session, reason: string): void;
+}
+
+export class ProtocolError extends Error {
+  readonly code = 'ERR_PROTOCOL';
+}
+
+export class Session {
+  /** What the peer's log holds, as far as we know (null until its Welcome). */
+  private peerHas: Record<string, number> | null = null;
+  private pumping = false;
+  private again = false;
+  private closed = false;
+  private ingesting: Promise<void> = Promise.resolve();
+  private serving = 0;
+  /** The peer has everything we had when it last caught up. */
+  caughtUp = false;
+  lastSeenMs = 0;
+  opsSent = 0;
+  opsReceived = 0;
+
+  constructor(
+    readonly link: PeerLink,
+    private readonly host: SessionHost,
+    private readonly now: () => number,
+  ) {
+    link.onFrame = (f) => this.onFrame(f);
+    link.onClose = (reason) => {
+      this.closed = true;
+      host.onClose(this, reason);
+    };
+  }
+
+  get peerId(): string {
+    return this.link.peer.nodeId;
+  }
+
+  get peerClock(): Clock | null {
+    return this.peerHas ? { vv: { ...this.peerHas }, except: [] } : null;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  start(): void {
+    this.send({ welcome: { logClock: this.host.store.clock() } });
+  }
+
+  send(frame: Frame): boolean {
+    if (this.closed) return false;
+    return this.link.send(frame);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.host.logger.warn('closing link', { peer: this.peerId, reason });
+    this.link.close(reason);
+  }
+
+  /** New operations were appended locally: send what the peer lacks. */
+  notifyAppended(): void {
+    if (this.peerHas === null || this.closed) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    this.pump()
+      .catch((err: unknown) => this.close(`send failed: ${String(err)}`))
+      .finally(() => {
+        this.pumping = false;
+        if (this.again) {
+          this.again = false;
+          this.notifyAppended();
+        }
+      });
+  }
+
+  private async pump(): Promise<void> {
+    const { store } = this.host;
+    for (;;) {
+      let sent = false;
+      const mine = store.clock().vv;
+      for (const origin of Object.keys(mine)) {
+        const has = this.peerHas;
+        if (!has || this.closed) return;
+        const from = has[origin] ?? 0;
+        if (mine[origin]! <= from) continue;
+        const ops: Uint8Array[] = [];
+        let bytes = 0;
+        let last = from;
+        for await (const { op, bytes: b } of store.opsAfter(origin, from, MAX_BATCH_OPS)) {
+          ops.push(b);
+          bytes += b.length;
+          last = op.seq;
+          if (bytes >= MAX_BATCH_BYTES) break;
+        }
+        if (ops.length === 0) continue;
+        if (this.peerHas !== has) break; // rewound meanwhile: start over with the new view
+        has[origin] = last;
+        this.opsSent += ops.length;
+        sent = true;
+        if (!this.send({ ops: { ops, caughtUp: false } })) await this.link.drained();
+      }
+      if (!sent) {
+        this.send({ ops: { ops: [], caughtUp: true } });
+        return;
+      }
+    }
+  }
+
+  private onFrame(f: Frame): void {
+    if (this.closed) return;
+    this.lastSeenMs = this.now();
+    if ('welcome' in f) {
+      this.peerHas = { ...f.welcome.logClock.vv };
+      for (const [o, n] of Object.entries(this.peerHas)) if (!Number.isSafeInteger(n) || n < 0) delete this.peerHas[o];
+      this.host.onWelcome(this);
+      this.notifyAppended();
+    } else if ('ops' in f) {
+      const decoded: { op: Operation; bytes: Uint8Array }[] = [];
+      for (const bytes of f.ops.ops) {
+        let op: Operation;
+        try {
+          op = decodeOperation(bytes);
+        } catch (err) {
+          return this.close(`undecodable operation: ${(err as Error).message}`);
+        }
+        const problem = operationProblem(op);
+        if (problem) return this.close(`invalid operation ${op.origin.slice(0, 60)}:${op.seq}: ${problem}`);
+        decoded.push({ op, bytes });
+      }
+      this.opsReceived += decoded.length;
+      const caughtUp = f.ops.caughtUp;
+      // Ingest batches one after another, in arrival order.
+      this.ingesting = this.ingesting.then(async () => {
+        if (this.closed) return;
+        const gap = decoded.length ? await this.host.ingestRemote(decoded, this) : false;
+        if (gap) this.send({ welcome: { logClock: this.host.store.clock() } });
+        if (caughtUp) this.caughtUp = true;
+      });
+      this.ingesting.catch((err: unknown) => this.close(`cannot store operations: ${String(err)}`));
+    } else if ('blockRequest' in f) {
+      if (this.serving >= 256) return this.close('too many block requests in flight');
+      this.serving++;
+      this.host
+        .serveBlock(f.blockRequest)
+        .then((reply) => this.send({ blockReply: reply }))
+        .catch(() => this.send({ blockReply: { id: f.blockRequest.id, data: new Uint8Array(), missing: true } }))
+        .finally(() => this.serving--);
+    } else if ('blockReply' in f) {
+      this.host.onBlockReply(this, f.blockReply);
+    } else if ('gossip' in f) {
+      this.host.onGossip(this, f.gossip);
+    } else {
+      this.close('unexpected handshake frame');
+    }
+  }
+
+  /** The peer told us (gossip) what its log holds: no need to send it what it has. */
+  notePeerClock(clock: Clock): void {
+    if (!this.peerHas) return;
+    for (const [o, n] of Object.entries(clock.vv)) if ((this.peerHas[o] ?? 0) < n) this.peerHas[o] = n;
+  }
+
+  /**
+   * Anti-entropy: restate what our log holds. TCP loses nothing within a link, but the
+   * simulator's links may; a peer that sent us something we never got resends it.
+   */
+  restate(): void {
+    this.send({ welcome: { logClock: this.host.store.clock() } });
+  }
+
+  get serveLoad(): number {
+    return this.serving;
+  }
+}

@@ -1,0 +1,63 @@
+// Walking the synced folder: every entry with its lstat, never following symlinks,
+// skipping ignored paths and names that cannot be synced (reported once each).
+import type { IgnoreRules } from '../fs/ignore.ts';
+import { pathProblem } from '../fs/paths.ts';
+import type { FileSystem, Stat } from '../fs/types.ts';
+
+export interface WalkOptions {
+  ignore: IgnoreRules;
+  /** Called for names that are skipped because they cannot be synced. */
+  onSkip?: (path: string, reason: string) => void;
+  /** Directories listed at once. */
+  concurrency?: number;
+}
+
+/** Every path below `dir` (not `dir` itself) with its lstat. */
+export async function walk(fs: FileSystem, dir: string, opts: WalkOptions): Promise<Map<string, Stat>> {
+  const out = new Map<string, Stat>();
+  const queue: string[] = [dir];
+  const limit = opts.concurrency ?? 16;
+  let active = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      if (queue.length === 0 && active === 0) return resolve();
+      while (active < limit && queue.length) {
+        const d = queue.shift()!;
+        active++;
+        listDir(d).then(
+          () => {
+            active--;
+            pump();
+          },
+          (err: unknown) => reject(err),
+        );
+      }
+    };
+    const listDir = async (d: string) => {
+      let entries: Awaited<ReturnType<FileSystem['readdir']>>;
+      try {
+        entries = await fs.readdir(d);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ERR_NOT_FOUND') return; // vanished meanwhile
+        throw err;
+      }
+      await Promise.all(
+        entries.map(async (e) => {
+          const path = d === '' ? e.name : `${d}/${e.name}`;
+          const problem = pathProblem(path);
+          if (problem !== null) {
+            if (!opts.ignore.ignores(path, e.kind === 'dir')) opts.onSkip?.(path, problem);
+            return;
+          }
+          if (opts.ignore.ignores(path, e.kind === 'dir')) return;
+          const st = await fs.lstat(path);
+          if (!st || st.kind === 'other') return;
+          out.set(path, st);
+          if (st.kind === 'dir') queue.push(path);
+        }),
+      );
+    };
+    pump();
+  });
+  return out;
+}
