@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Entry point: runs the TypeScript sources through tsx, so a clean `npm ci` is enough
-// (no build step). Node >= 20.6 is needed for module.register, which tsx uses.
-import { register } from 'tsx/esm/api';
-
+// (no build step; Node >= 20.6 for module.register). File transfers fsync in parallel on
+// libuv's thread pool; give it room before anything starts using it.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// A finished command (the daemon returns only once it has shut down) leaves nothing running.
+process.exit(code);

@@ -105,7 +105,7 @@ export class Txn {
       if (loc && loc.path === path) this.setBlock(b.hash, null);
     }
     for (const b of blocksOf(entry)) this.setBlock(b.hash, { path, offset: b.offset, length: b.length });
-    if (old && old.ino && this.pathOfInode(old.ino) === path) {
+    if (old?.ino && this.pathOfInode(old.ino) === path) {
       this.inodes.set(old.ino, null);
       this.writes.set(K.inode(old.ino), null);
     }

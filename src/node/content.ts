@@ -47,7 +47,12 @@ export class ContentAssembler {
    * Write `content` into `tmp`. `near` lists indexed files likely to share blocks (the
    * file's previous version), tried before the global block index.
    */
-  async fill(tmp: TempFile, path: string, content: Content, near: [string, FileEntry][] = []): Promise<FillStats> {
+  async fill(
+    tmp: TempFile,
+    path: string,
+    content: Content,
+    near: [string, FileEntry][] = [],
+  ): Promise<FillStats> {
     const stats: FillStats = { localBytes: 0, remoteBytes: 0 };
     if (content.inlineData.length === content.size && content.size > 0) {
       const b = content.blocks[0];
@@ -65,7 +70,10 @@ export class ContentAssembler {
     let bytesInFlight = 0;
     let failed: unknown = null;
     for (const block of content.blocks) {
-      while (inFlight.size >= WINDOW_BLOCKS || (bytesInFlight + block.length > WINDOW_BYTES && inFlight.size > 0)) {
+      while (
+        inFlight.size >= WINDOW_BLOCKS ||
+        (bytesInFlight + block.length > WINDOW_BYTES && inFlight.size > 0)
+      ) {
         await Promise.race(inFlight);
       }
       if (failed) break;
@@ -105,7 +113,10 @@ export class ContentAssembler {
   }
 
   /** A verified copy of the block from this disk, if some indexed file still holds it. */
-  async readLocal(block: Block, nearby?: Map<string, { path: string; offset: number }>): Promise<Uint8Array | null> {
+  async readLocal(
+    block: Block,
+    nearby?: Map<string, { path: string; offset: number }>,
+  ): Promise<Uint8Array | null> {
     const hex = Buffer.from(block.hash).toString('hex');
     const places = [nearby?.get(hex), this.store.blockLocation(block.hash)];
     for (const loc of places) {
@@ -118,7 +129,12 @@ export class ContentAssembler {
 }
 
 /** Bytes [offset, offset+length) of a file, or null if it is gone or shorter now. */
-export async function readRange(fs: FileSystem, path: string, offset: number, length: number): Promise<Uint8Array | null> {
+export async function readRange(
+  fs: FileSystem,
+  path: string,
+  offset: number,
+  length: number,
+): Promise<Uint8Array | null> {
   let h: Awaited<ReturnType<FileSystem['openRead']>> | null = null;
   try {
     h = await fs.openRead(path);

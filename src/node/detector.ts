@@ -28,7 +28,7 @@ export interface DetectorOptions {
   ignore: () => IgnoreRules;
   mutex: Mutex;
   recorder: Recorder;
-  onRecorded: (ops: Ingested[]) => void;
+  onRecorded: (ops: Ingested[], unsettled: Iterable<string>) => void;
   /** Quiet time before a changed path is looked at. */
   settleMs: number;
   /** How long a vanished path waits for a rename partner before it counts as deleted. */
@@ -135,7 +135,9 @@ export class Detector {
         this.due.delete(p);
         if (batch.length >= MAX_BATCH) break;
       }
-      const expired = [...this.vanished].filter(([, since]) => since + this.o.goneGraceMs <= now).map(([p]) => p);
+      const expired = [...this.vanished]
+        .filter(([, since]) => since + this.o.goneGraceMs <= now)
+        .map(([p]) => p);
       if (batch.length === 0 && expired.length === 0) return;
       await this.examine(batch, expired);
       if (this.stopped) return;
@@ -187,7 +189,8 @@ export class Detector {
           this.vanished.set(from, this.o.env.now());
           const fromEntry = store.getFile(from);
           if (fromEntry?.type === EntryType.Directory) {
-            for await (const [child] of store.files(K.filesUnder(from))) this.vanished.set(child, this.o.env.now());
+            for await (const [child] of store.files(K.filesUnder(from)))
+              this.vanished.set(child, this.o.env.now());
           }
         }
       }
@@ -216,13 +219,22 @@ export class Detector {
         gone: deletesAllowed ? confirmed : [],
         candidates: deletesAllowed ? candidates : [...candidates, ...confirmed],
       });
-      if (!deletesAllowed) for (const p of confirmed) if (store.getFile(p)) this.vanished.set(p, this.o.env.now());
+      if (!deletesAllowed)
+        for (const p of confirmed) if (store.getFile(p)) this.vanished.set(p, this.o.env.now());
+      const renamed = this.o.recorder.renamed;
+      const unsettled = this.o.recorder.unsettled;
       await txn.commit();
+      // A moved directory: look at everything now indexed below its new name.
+      for (const [, to] of renamed) {
+        const below: string[] = [to];
+        for await (const [p] of store.files(K.filesUnder(to))) below.push(p);
+        this.touch(below, 0);
+      }
       // A renamed path that was still waiting in the vanished list has been accounted for.
       for (const p of [...this.vanished.keys()]) if (!store.getFile(p)) this.vanished.delete(p);
-      return ops;
+      return { ops, unsettled };
     });
-    if (recorded.length) this.o.onRecorded(recorded);
+    if (recorded.ops.length || recorded.unsettled.size) this.o.onRecorded(recorded.ops, recorded.unsettled);
   }
 
   private retryLater(path: string, err: unknown): void {

@@ -83,7 +83,9 @@ export class Fetcher implements BlockFetcher {
       }
       const target = candidates
         .map((s) => ({ s, l: this.load.get(s) ?? { requests: 0, bytes: 0 } }))
-        .filter(({ l }) => l.requests < MAX_REQUESTS_PER_PEER && l.bytes + p.block.length <= MAX_BYTES_PER_PEER)
+        .filter(
+          ({ l }) => l.requests < MAX_REQUESTS_PER_PEER && l.bytes + p.block.length <= MAX_BYTES_PER_PEER,
+        )
         .sort((a, b) => a.l.requests - b.l.requests)[0];
       if (!target) {
         i++;
@@ -99,7 +101,13 @@ export class Fetcher implements BlockFetcher {
       l.bytes += p.block.length;
       this.load.set(target.s, l);
       target.s.send({
-        blockRequest: { id, hash: p.block.hash, pathHint: p.pathHint, offsetHint: p.block.offset, length: p.block.length },
+        blockRequest: {
+          id,
+          hash: p.block.hash,
+          pathHint: p.pathHint,
+          offsetHint: p.block.offset,
+          length: p.block.length,
+        },
       });
     }
   }

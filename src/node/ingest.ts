@@ -2,10 +2,10 @@
 // replica's acceptance decision (quorum bookkeeping), the per-path history index and the
 // hybrid clock, all in the caller's transaction. The same code for local and remote ops.
 import { receive } from '../clock/hlc.ts';
+import { parentOf } from '../fs/paths.ts';
 import type { Txn } from '../log/txn.ts';
 import { effectsOf } from '../model/effects.ts';
 import { applyVersion, emptyHead } from '../model/head.ts';
-import { parentOf } from '../fs/paths.ts';
 import { isTombstone } from '../model/version.ts';
 import type { Head, Operation, Version } from '../proto/types.ts';
 

@@ -93,7 +93,7 @@ export class Node implements SessionHost {
       ignore: () => this.ignore,
       mutex: this.mutex,
       recorder: this.recorder,
-      onRecorded: (ops) => this.recorded(ops),
+      onRecorded: (ops, unsettled) => this.recorded(ops, unsettled),
       settleMs: o.settleMs ?? 5,
       goneGraceMs: o.goneGraceMs ?? 50,
       isBusy: (p) => this.reconciler.isBusy(p),
@@ -112,9 +112,12 @@ export class Node implements SessionHost {
     const hadIndex = (await this.indexEmpty()) === false;
     if (!markerThere) {
       if (hadIndex) {
-        this.logger.error('folder marker missing: the folder looks replaced or unmounted; not sending deletions', {
-          folder: fs.root,
-        });
+        this.logger.error(
+          'folder marker missing: the folder looks replaced or unmounted; not sending deletions',
+          {
+            folder: fs.root,
+          },
+        );
       }
       await this.o.marker?.create(this.store.nodeId);
     }
@@ -122,7 +125,10 @@ export class Node implements SessionHost {
     if (removed) this.logger.info('removed temp files left by an interrupted transfer', { count: removed });
     await this.loadIgnore();
     if (this.o.watch) {
-      this.watcher = this.o.watch((events) => this.onWatch(events), () => this.ignore);
+      this.watcher = this.o.watch(
+        (events) => this.onWatch(events),
+        () => this.ignore,
+      );
       await this.watcher.ready();
     }
     this.scanResult = await scan({
@@ -132,7 +138,7 @@ export class Node implements SessionHost {
       logger: this.logger,
       mutex: this.mutex,
       recorder: this.recorder,
-      onRecorded: (ops) => this.recorded(ops),
+      onRecorded: (ops, unsettled) => this.recorded(ops, unsettled),
       onProgress: this.o.onScanProgress,
       deletesAllowed: markerThere || !hadIndex,
     });
@@ -165,7 +171,7 @@ export class Node implements SessionHost {
 
   private async loadIgnore(): Promise<void> {
     const st = await this.o.fs.lstat(IGNORE_FILE);
-    if (!st || st.kind !== 'file') {
+    if (st?.kind !== 'file') {
       this.ignore = createIgnoreRules();
       return;
     }
@@ -176,7 +182,9 @@ export class Node implements SessionHost {
   private onWatch(events: WatchEvent[]): void {
     if (this.stopping) return;
     if (events.some((e) => e.path === IGNORE_FILE)) {
-      this.loadIgnore().catch((err: unknown) => this.logger.warn('cannot read ignore file', { error: String(err) }));
+      this.loadIgnore().catch((err: unknown) =>
+        this.logger.warn('cannot read ignore file', { error: String(err) }),
+      );
     }
     this.detector.notify(events);
   }
@@ -186,9 +194,9 @@ export class Node implements SessionHost {
     this.detector.touch(paths);
   }
 
-  private recorded(ops: Ingested[]): void {
+  private recorded(ops: Ingested[], unsettled: Iterable<string> = []): void {
     this.counters.opsLocal += ops.length;
-    const affected = new Set<string>();
+    const affected = new Set<string>(unsettled);
     for (const i of ops) for (const p of i.affected) affected.add(p);
     this.afterAppend(affected);
   }
@@ -253,7 +261,11 @@ export class Node implements SessionHost {
     if (req.length <= 0 || req.length > 64 * 1024 * 1024 || req.hash.length !== 32) return missing;
     const places: { path: string; offset: number }[] = [];
     const hinted = req.pathHint ? this.store.getFile(req.pathHint) : null;
-    if (hinted?.content?.blocks.some((b) => b.offset === req.offsetHint && Buffer.compare(b.hash, req.hash) === 0)) {
+    if (
+      hinted?.content?.blocks.some(
+        (b) => b.offset === req.offsetHint && Buffer.compare(b.hash, req.hash) === 0,
+      )
+    ) {
       places.push({ path: req.pathHint, offset: req.offsetHint });
     }
     const loc = this.store.blockLocation(req.hash);

@@ -65,7 +65,9 @@ export function showsVersion(obs: Observation, v: Version | null): boolean {
   if (v === null) return s.kind === 'dir';
   switch (v.kind) {
     case Kind.Put:
-      return s.kind === 'file' && sameContent(obs.content, v.content) && (s.mode & 0o111) === (v.mode & 0o111);
+      return (
+        s.kind === 'file' && sameContent(obs.content, v.content) && (s.mode & 0o111) === (v.mode & 0o111)
+      );
     case Kind.Mkdir:
       return s.kind === 'dir';
     case Kind.Symlink:

@@ -38,7 +38,11 @@ export function holdsData(e: FileEntry, v: Version | null): boolean {
   if (v === null) return e.type === EntryType.Directory;
   switch (v.kind) {
     case Kind.Put:
-      return e.type === EntryType.File && sameContent(e.content, v.content) && (e.mode & 0o777) === (v.mode & 0o777);
+      return (
+        e.type === EntryType.File &&
+        sameContent(e.content, v.content) &&
+        (e.mode & 0o777) === (v.mode & 0o777)
+      );
     case Kind.Mkdir:
       return e.type === EntryType.Directory;
     case Kind.Symlink:
@@ -53,7 +57,9 @@ function settled(s: Slot): boolean {
   if (desired === undefined) return current === null;
   if (current === null) return false;
   if (desired === null) return current.type === EntryType.Directory && current.headPath === s.headPath;
-  return sameDot(current.version, desired.dot) && current.headPath === s.headPath && holdsData(current, desired);
+  return (
+    sameDot(current.version, desired.dot) && current.headPath === s.headPath && holdsData(current, desired)
+  );
 }
 
 export function plan(slots: readonly Slot[]): Action[] {
@@ -72,7 +78,9 @@ export function plan(slots: readonly Slot[]): Action[] {
     const d = s.desired;
     if (!d || d.kind !== Kind.Put || (s.current && holdsData(s.current, d))) continue;
     if (s.current && !leaving.has(s.diskPath)) continue;
-    const source = [...leaving].find(([p, e]) => !taken.has(p) && p !== s.diskPath && sameContent(e.content, d.content));
+    const source = [...leaving].find(
+      ([p, e]) => !taken.has(p) && p !== s.diskPath && sameContent(e.content, d.content),
+    );
     if (!source) continue;
     taken.add(source[0]);
     movedInto.add(s.diskPath);
@@ -96,7 +104,8 @@ export function plan(slots: readonly Slot[]): Action[] {
     const current = taken.has(diskPath) ? null : s.current;
     if (desired === undefined) {
       if (!current) continue;
-      if (current.type === EntryType.Directory) rmdirs.push({ kind: 'rmdir', path: diskPath, expect: current });
+      if (current.type === EntryType.Directory)
+        rmdirs.push({ kind: 'rmdir', path: diskPath, expect: current });
       else removes.push({ kind: 'remove', path: diskPath, expect: current });
       continue;
     }
@@ -110,7 +119,23 @@ export function plan(slots: readonly Slot[]): Action[] {
     }
   }
   rmdirs.sort((a, b) => depth(pathOf(b)) - depth(pathOf(a)));
-  return [...orderMoves(moves), ...mkdirs, ...writes, ...removes, ...rmdirs];
+  // Folders first where the path is free (moves may go into them), after the moves where a
+  // file has to step aside first.
+  const vacated = new Set<string>();
+  for (const m of moves) if (m.kind === 'move') vacated.add(m.from);
+  for (const m of mkdirs)
+    if (m.kind === 'mkdir' && m.expect && m.expect.type !== EntryType.Directory) vacated.add(m.path);
+  const underVacated = (p: string) => [...vacated].some((v) => p.startsWith(`${v}/`));
+  const isFree = (a: Action) =>
+    a.kind === 'mkdir' && (!a.expect || a.expect.type === EntryType.Directory) && !underVacated(a.path);
+  return [
+    ...mkdirs.filter(isFree),
+    ...orderMoves(moves),
+    ...mkdirs.filter((a) => !isFree(a)),
+    ...writes,
+    ...removes,
+    ...rmdirs,
+  ];
 }
 
 function pathOf(a: Action): string {
@@ -124,8 +149,8 @@ function orderMoves(moves: Action[]): Action[] {
   const sources = new Set(moves.map((m) => (m.kind === 'move' ? m.from : '')));
   while (pending.length) {
     const i = pending.findIndex((m) => m.kind === 'move' && !sources.has(m.to));
-    const [m] = pending.splice(i < 0 ? 0 : i, 1);
-    if (!m || m.kind !== 'move') continue;
+    const [m] = pending.splice(Math.max(i, 0), 1);
+    if (m?.kind !== 'move') continue;
     sources.delete(m.from);
     const vacated = out.some((o) => o.kind === 'move' && o.from === m.to);
     out.push(vacated ? { ...m, expectTo: null } : m);

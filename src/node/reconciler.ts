@@ -9,7 +9,7 @@ import { parentOf } from '../fs/paths.ts';
 import type { FileSystem, Stat, TempFile } from '../fs/types.ts';
 import type { Store } from '../log/store.ts';
 import { Txn } from '../log/txn.ts';
-import { type FileEntry, EntryType, Kind, type Version } from '../proto/types.ts';
+import { EntryType, type FileEntry, Kind, type Version } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Mutex } from '../util/mutex.ts';
@@ -46,6 +46,7 @@ export class Reconciler {
   private readonly waiting = new Map<string, number>(); // head path → attempts
   private readonly busyPaths = new Set<string>();
   private readonly quickRetried = new Set<string>();
+  private retrying = new Map<string, number>();
   readonly transfers = new Map<string, Transfer>();
   private running: Promise<void> | null = null;
   private retryTimer: Timer | null = null;
@@ -67,8 +68,10 @@ export class Reconciler {
   /** Content may be available now (a peer connected): try the waiting paths again. */
   retryWaiting(): void {
     if (this.waiting.size === 0) return;
-    const paths = [...this.waiting.keys()];
-    for (const p of paths) this.dirty.add(p);
+    // Parked again if they still fail; the attempt counts are kept for the back-off.
+    for (const p of this.waiting.keys()) this.dirty.add(p);
+    this.retrying = new Map(this.waiting);
+    this.waiting.clear();
     this.kick();
   }
 
@@ -115,7 +118,12 @@ export class Reconciler {
       const layout = layoutOf(store, headPath, this.o.isCommitted);
       for (const p of [layout.main, ...layout.copies]) {
         if (!p) continue;
-        slots.set(p.diskPath, { diskPath: p.diskPath, headPath, desired: p.version, current: store.getFile(p.diskPath) });
+        slots.set(p.diskPath, {
+          diskPath: p.diskPath,
+          headPath,
+          desired: p.version,
+          current: store.getFile(p.diskPath),
+        });
       }
       for (const diskPath of [headPath, ...store.copiesOf(headPath)]) {
         if (slots.has(diskPath)) continue;
@@ -138,7 +146,11 @@ export class Reconciler {
     try {
       const quick = actions.filter((a) => a.kind !== 'write' || isLink(a.version));
       const files = actions.filter((a) => a.kind === 'write' && !isLink(a.version));
-      await this.locked(quick.filter((a) => a.kind !== 'remove' && a.kind !== 'rmdir'), mismatched, replan);
+      await this.locked(
+        quick.filter((a) => a.kind !== 'remove' && a.kind !== 'rmdir'),
+        mismatched,
+        replan,
+      );
       await this.writeFiles(files, mismatched, replan);
       await this.locked(
         quick.filter((a) => a.kind === 'remove' || a.kind === 'rmdir'),
@@ -173,7 +185,12 @@ export class Reconciler {
     const { fs } = this.o;
     switch (a.kind) {
       case 'move': {
-        if (!(await this.check(a.from, a.expect, mismatched)) || !(await this.check(a.to, a.expectTo, mismatched))) return;
+        if (
+          !(await this.check(a.from, a.expect, mismatched)) ||
+          !(await this.check(a.to, a.expectTo, mismatched))
+        )
+          return;
+        await this.ensureParent(a.to, replan);
         await fs.rename(a.from, a.to);
         let st = await fs.lstat(a.to);
         if (st && (st.mode & 0o777) !== (a.version.mode & 0o777)) {
@@ -256,7 +273,11 @@ export class Reconciler {
     await Promise.all(Array.from({ length: Math.min(parallel, actions.length) }, worker));
   }
 
-  private async writeFile(a: Extract<Action, { kind: 'write' }>, mismatched: string[], replan: Set<string>): Promise<void> {
+  private async writeFile(
+    a: Extract<Action, { kind: 'write' }>,
+    mismatched: string[],
+    replan: Set<string>,
+  ): Promise<void> {
     const { fs, store } = this.o;
     const content = a.version.content;
     if (!content) return;
@@ -278,7 +299,11 @@ export class Reconciler {
         const expect = a.expect?.type === EntryType.Directory ? null : statOf(a.expect);
         let result: Stat;
         try {
-          result = await tmp.commit(a.path, { mode: a.version.mode & 0o777, mtimeMs: a.version.mtimeMs, expect });
+          result = await tmp.commit(a.path, {
+            mode: a.version.mode & 0o777,
+            mtimeMs: a.version.mtimeMs,
+            expect,
+          });
         } catch (err) {
           if ((err as { code?: string }).code === 'ERR_TARGET_CHANGED') {
             mismatched.push(a.path); // the local change wins the race; it is recorded, then resolved
@@ -326,26 +351,32 @@ export class Reconciler {
 
   private failed(a: Action, err: unknown, replan: Set<string>): void {
     const path = a.kind === 'move' ? a.to : a.path;
-    const head = 'headPath' in a ? a.headPath : path;
+    const head = 'headPath' in a ? a.headPath : a.expect.headPath;
+    if (a.kind === 'move') replan.add(a.expect.headPath); // the source must still be dealt with
     if (err instanceof ContentUnavailableError) {
       this.park(head);
       return;
     }
     const code = (err as { code?: string }).code ?? '';
-    const ordering = code === 'ERR_NOT_FOUND' || code === 'ERR_EXISTS' || code === 'ERR_NOT_EMPTY' || code === 'ERR_PARENT';
+    const ordering =
+      code === 'ERR_NOT_FOUND' || code === 'ERR_EXISTS' || code === 'ERR_NOT_EMPTY' || code === 'ERR_PARENT';
     if (ordering && !this.quickRetried.has(head)) {
       // Most likely an ordering effect within the batch: one more round sorts it out.
       this.quickRetried.add(head);
       replan.add(head);
       return;
     }
-    this.o.logger.warn('cannot update; will retry', { path, action: a.kind, error: (err as Error).message ?? code });
+    this.o.logger.warn('cannot update; will retry', {
+      path,
+      action: a.kind,
+      error: (err as Error).message ?? code,
+    });
     this.park(head);
   }
 
   /** Try this path again later (content missing, disk full, ...), with growing delays. */
   private park(headPath: string): void {
-    const attempts = (this.waiting.get(headPath) ?? 0) + 1;
+    const attempts = (this.waiting.get(headPath) ?? this.retrying.get(headPath) ?? 0) + 1;
     this.waiting.set(headPath, attempts);
     if (this.retryTimer || this.stopped) return;
     const delay = RETRY_MS[Math.min(attempts - 1, RETRY_MS.length - 1)]!;

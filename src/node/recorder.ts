@@ -51,20 +51,34 @@ export interface RecorderContext {
 const depth = (p: string) => (p === '' ? 0 : p.split('/').length);
 
 export class Recorder {
+  /** Renames recorded by the last record() call: their targets deserve a fresh look. */
+  renamed: [string, string][] = [];
+  /** Synced paths the last record() call touched: the reconciler should look at them. */
+  unsettled = new Set<string>();
+
   constructor(private readonly ctx: RecorderContext) {}
 
   async record(txn: Txn, batch: RecordBatch): Promise<Ingested[]> {
     const out: Ingested[] = [];
+    this.renamed = [];
+    this.unsettled = new Set();
     const gone = new Set(batch.gone);
     const absent = new Set([...batch.gone, ...(batch.candidates ?? [])]);
     const present = new Map(batch.present.map((o) => [o.path, o]));
 
     // 1. Renames, shallowest first, so a moved directory takes its contents along.
     for (const obs of [...present.values()].sort((a, b) => depth(a.path) - depth(b.path))) {
-      const from = this.renameSource(txn, obs, absent, present, batch.matchContent === true);
+      const from = this.renameSource(txn, obs, absent, batch.matchContent === true);
       if (from === null) continue;
       out.push(...(await this.recordRename(txn, from, obs)));
-      for (const p of [...absent]) if (isWithin(p, from)) absent.delete(p);
+      this.renamed.push([from, obs.path]);
+      // Paths that had vanished inside the moved tree are still missing under their new names.
+      const moved = (p: string) => (p === from ? obs.path : `${obs.path}/${p.slice(from.length + 1)}`);
+      for (const p of [...absent]) {
+        if (!isWithin(p, from)) continue;
+        absent.delete(p);
+        if (p !== from) absent.add(moved(p));
+      }
       for (const p of [...gone]) if (isWithin(p, from)) gone.delete(p);
     }
     // 2. New and changed paths, parents first.
@@ -85,13 +99,7 @@ export class Recorder {
   }
 
   /** The indexed path this observation was renamed from, if any. */
-  private renameSource(
-    txn: Txn,
-    obs: Observation,
-    gone: Set<string>,
-    present: Map<string, Observation>,
-    byContent: boolean,
-  ): string | null {
+  private renameSource(txn: Txn, obs: Observation, gone: Set<string>, byContent: boolean): string | null {
     const s = obs.stat!;
     const entry = txn.getFile(obs.path);
     if (entry && entry.ino === s.ino) return null;
@@ -109,7 +117,10 @@ export class Recorder {
       if (from === obs.path || isWithin(obs.path, from)) continue;
       const e = txn.getFile(from);
       if (!e || e.headPath !== from) continue; // conflict copies move as new files
-      if (e.type !== (s.kind === 'file' ? EntryType.File : s.kind === 'dir' ? EntryType.Directory : EntryType.Link))
+      if (
+        e.type !==
+        (s.kind === 'file' ? EntryType.File : s.kind === 'dir' ? EntryType.Directory : EntryType.Link)
+      )
         continue;
       if (!gone.has(from)) continue; // still there (a hard link or a copy), or not known absent
       return from;
@@ -122,7 +133,8 @@ export class Recorder {
     const moved: [string, FileEntry][] = [[from, txn.getFile(from)!]];
     const copies: [string, FileEntry][] = [];
     if (obs.stat!.kind === 'dir') {
-      for (const [p, e] of await this.indexedUnder(txn, from)) (e.headPath === p ? moved : copies).push([p, e]);
+      for (const [p, e] of await this.indexedUnder(txn, from))
+        (e.headPath === p ? moved : copies).push([p, e]);
     }
     const entries: RenameEntry[] = [];
     const except: Dot[] = [];
@@ -135,7 +147,8 @@ export class Recorder {
       const fromClock = shown ? shown.clock : this.tombstoneClock(txn, p);
       entries.push({
         path: rel,
-        kind: e.type === EntryType.File ? Kind.Put : e.type === EntryType.Directory ? Kind.Mkdir : Kind.Symlink,
+        kind:
+          e.type === EntryType.File ? Kind.Put : e.type === EntryType.Directory ? Kind.Mkdir : Kind.Symlink,
         fromClock,
         toClock: this.shownClock(txn, target, txn.getFile(target)),
         mode: e.mode,
@@ -159,12 +172,9 @@ export class Recorder {
     for (const [p, e] of moved) {
       const target = joinPath(to, p === from ? '' : p.slice(from.length + 1));
       txn.setFile(p, null);
-      txn.setFile(target, {
-        ...e,
-        ...(p === from ? { ino: obs.stat!.ino, ctimeMs: obs.stat!.ctimeMs, mtimeMs: obs.stat!.mtimeMs } : {}),
-        headPath: target,
-        version: dot,
-      });
+      // The moved root keeps its old stat (the rename changed its ctime), so if its content
+      // changed too, the next step still sees a difference and records it.
+      txn.setFile(target, { ...e, headPath: target, version: dot });
     }
     // Conflict copies carried along are no longer copies: their losing versions are deleted
     // and the files are recorded as new ones where they now are (the caller rescans `to`).
@@ -192,12 +202,16 @@ export class Recorder {
     const shown = entry?.version ? this.versionAt(txn, headPath, entry.version) : null;
     if (s.kind === 'other') return null;
     const chmodOnly =
-      shown !== null && shown.kind === Kind.Put && s.kind === 'file' && sameBytesOf(shown.content?.digest, obs.content?.digest);
+      shown !== null &&
+      shown.kind === Kind.Put &&
+      s.kind === 'file' &&
+      sameBytesOf(shown.content?.digest, obs.content?.digest);
     if (chmodOnly && (shown.mode & 0o777) === (s.mode & 0o777)) {
       txn.setFile(obs.path, entryOf(obs, headPath, shown.dot)); // touched, not changed
       return null;
     }
-    const kind = s.kind === 'file' ? (chmodOnly ? Kind.Chmod : Kind.Put) : s.kind === 'dir' ? Kind.Mkdir : Kind.Symlink;
+    const kind =
+      s.kind === 'file' ? (chmodOnly ? Kind.Chmod : Kind.Put) : s.kind === 'dir' ? Kind.Mkdir : Kind.Symlink;
     const seq = txn.held(this.ctx.store.origin) + 1;
     const dot = { origin: this.ctx.store.origin, seq };
     const base = shown ? shown.clock : this.shownClock(txn, headPath, null);
@@ -220,13 +234,17 @@ export class Recorder {
     txn.setFile(path, null);
     const headPath = entry.headPath;
     const shown = entry.version ? this.versionAt(txn, headPath, entry.version) : null;
-    // Gone because the version it showed no longer belongs here (a crash between moving a
-    // loser aside and writing the winner)? Then nobody deleted anything.
+    // Gone because the version it showed now belongs elsewhere (a crash between moving a
+    // loser aside and writing the winner)? Then nobody deleted anything; the reconciler
+    // puts back whatever belongs here.
     const layout = layoutOf(txn, headPath, this.ctx.isCommitted);
-    const placed = [layout.main, ...layout.copies].find((p) => p?.diskPath === path) ?? null;
-    const expected = placed?.version?.dot ?? null;
-    if (entry.version && expected && !sameDot(expected, entry.version)) return null;
-    if (entry.version && !placed) return null;
+    const movedAway =
+      entry.version !== null &&
+      [layout.main, ...layout.copies].some(
+        (p) => p && p.diskPath !== path && sameDot(p.version?.dot, entry.version),
+      );
+    this.unsettled.add(headPath);
+    if (movedAway) return null;
     const seq = txn.held(this.ctx.store.origin) + 1;
     const dot = { origin: this.ctx.store.origin, seq };
     const base = shown ? shown.clock : this.shownClock(txn, headPath, null);
@@ -239,7 +257,10 @@ export class Recorder {
     return ingest(txn, op);
   }
 
-  private op(txn: Txn, fields: Partial<Operation> & Pick<Operation, 'seq' | 'clock' | 'path' | 'kind'>): Operation {
+  private op(
+    txn: Txn,
+    fields: Partial<Operation> & Pick<Operation, 'seq' | 'clock' | 'path' | 'kind'>,
+  ): Operation {
     const hlc = tick(txn.lastHlc, this.ctx.now());
     txn.setHlc(hlc);
     return {

@@ -30,7 +30,7 @@ export interface ScanOptions {
   logger: Logger;
   mutex: Mutex;
   recorder: Recorder;
-  onRecorded: (ops: Ingested[]) => void;
+  onRecorded: (ops: Ingested[], unsettled: Iterable<string>) => void;
   onProgress?: (p: ScanProgress) => void;
   /** When false, paths missing from the folder are not recorded as deleted. */
   deletesAllowed: boolean;
@@ -86,7 +86,9 @@ export async function scan(o: ScanOptions): Promise<ScanResult> {
   o.onProgress?.(progress);
 
   // Directories first (parents before children), then files, in chunks.
-  const order = [...changed.keys()].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
+  const order = [...changed.keys()].sort(
+    (a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1),
+  );
   let operations = 0;
   for (let i = 0; i < order.length; i += CHUNK) {
     const observed = await observeAll(o, order.slice(i, i + CHUNK), progress);
@@ -98,7 +100,10 @@ export async function scan(o: ScanOptions): Promise<ScanResult> {
   progress.phase = 'record';
   if (stillMissing.length) {
     if (o.deletesAllowed) operations += await recordChunk(o, [], stillMissing, []);
-    else o.logger.warn('folder looks unmounted or emptied: not recording deletions', { missing: stillMissing.length });
+    else
+      o.logger.warn('folder looks unmounted or emptied: not recording deletions', {
+        missing: stillMissing.length,
+      });
   }
   progress.phase = 'done';
   o.onProgress?.(progress);
@@ -128,7 +133,12 @@ async function observeAll(o: ScanOptions, paths: string[], progress: ScanProgres
   return out;
 }
 
-async function recordChunk(o: ScanOptions, present: Observation[], gone: string[], candidates: string[]): Promise<number> {
+async function recordChunk(
+  o: ScanOptions,
+  present: Observation[],
+  gone: string[],
+  candidates: string[],
+): Promise<number> {
   const ops = await o.mutex.run(async () => {
     const txn = new Txn(o.store);
     const recorded = await o.recorder.record(txn, {
@@ -137,9 +147,10 @@ async function recordChunk(o: ScanOptions, present: Observation[], gone: string[
       candidates: candidates.filter((p) => txn.getFile(p) !== null),
       matchContent: true,
     });
+    const unsettled = o.recorder.unsettled;
     await txn.commit();
-    return recorded;
+    return { recorded, unsettled };
   });
-  if (ops.length) o.onRecorded(ops);
-  return ops.length;
+  if (ops.recorded.length || ops.unsettled.size) o.onRecorded(ops.recorded, ops.unsettled);
+  return ops.recorded.length;
 }

@@ -4,11 +4,12 @@
 // keeps pushing as new operations are appended. A receiver that sees a gap (frames lost,
 // duplicated or reordered) answers with a fresh Welcome, which rewinds the sender. Block
 // requests and replies for file contents share the link, and so does cluster gossip.
+
+import type { Store } from '../log/store.ts';
+import type { PeerLink } from '../net/types.ts';
 import { decodeOperation } from '../proto/codec.ts';
 import type { BlockReply, BlockRequest, Clock, Frame, Gossip, Operation } from '../proto/types.ts';
-import type { PeerLink } from '../net/types.ts';
 import type { Logger } from '../util/logger.ts';
-import type { Store } from '../log/store.ts';
 import { operationProblem } from './validate.ts';
 
 export const MAX_BATCH_OPS = 512;
@@ -140,7 +141,8 @@ export class Session {
     this.lastSeenMs = this.now();
     if ('welcome' in f) {
       this.peerHas = { ...f.welcome.logClock.vv };
-      for (const [o, n] of Object.entries(this.peerHas)) if (!Number.isSafeInteger(n) || n < 0) delete this.peerHas[o];
+      for (const [o, n] of Object.entries(this.peerHas))
+        if (!Number.isSafeInteger(n) || n < 0) delete this.peerHas[o];
       this.host.onWelcome(this);
       this.notifyAppended();
     } else if ('ops' in f) {
@@ -150,10 +152,14 @@ export class Session {
         try {
           op = decodeOperation(bytes);
         } catch (err) {
-          return this.close(`undecodable operation: ${(err as Error).message}`);
+          this.close(`undecodable operation: ${(err as Error).message}`);
+          return;
         }
         const problem = operationProblem(op);
-        if (problem) return this.close(`invalid operation ${op.origin.slice(0, 60)}:${op.seq}: ${problem}`);
+        if (problem) {
+          this.close(`invalid operation ${op.origin.slice(0, 60)}:${op.seq}: ${problem}`);
+          return;
+        }
         decoded.push({ op, bytes });
       }
       this.opsReceived += decoded.length;
@@ -167,12 +173,17 @@ export class Session {
       });
       this.ingesting.catch((err: unknown) => this.close(`cannot store operations: ${String(err)}`));
     } else if ('blockRequest' in f) {
-      if (this.serving >= 256) return this.close('too many block requests in flight');
+      if (this.serving >= 256) {
+        this.close('too many block requests in flight');
+        return;
+      }
       this.serving++;
       this.host
         .serveBlock(f.blockRequest)
         .then((reply) => this.send({ blockReply: reply }))
-        .catch(() => this.send({ blockReply: { id: f.blockRequest.id, data: new Uint8Array(), missing: true } }))
+        .catch(() =>
+          this.send({ blockReply: { id: f.blockRequest.id, data: new Uint8Array(), missing: true } }),
+        )
         .finally(() => this.serving--);
     } else if ('blockReply' in f) {
       this.host.onBlockReply(this, f.blockReply);

@@ -64,8 +64,10 @@ export function contentProblem(c: Content | null, inlineMax = LIMITS.inlineBytes
     offset += b.length;
   }
   if (offset !== c.size) return 'block lengths do not add up to the size';
-  if (c.digest.length !== HASH_BYTES || !hash.digest().equals(c.digest)) return 'digest does not match the blocks';
-  if (c.inlineData.length !== 0 && (c.inlineData.length !== c.size || c.size > inlineMax)) return 'bad inline data';
+  if (c.digest.length !== HASH_BYTES || !hash.digest().equals(c.digest))
+    return 'digest does not match the blocks';
+  if (c.inlineData.length !== 0 && (c.inlineData.length !== c.size || c.size > inlineMax))
+    return 'bad inline data';
   return null;
 }
 
@@ -99,7 +101,8 @@ export function operationProblem(op: Operation): string | null {
 }
 
 function linkProblem(link: string): string | null {
-  if (link === '' || Buffer.byteLength(link) > LIMITS.linkBytes || link.includes('\0')) return 'bad link target';
+  if (link === '' || Buffer.byteLength(link) > LIMITS.linkBytes || link.includes('\0'))
+    return 'bad link target';
   return null;
 }
 
@@ -115,11 +118,13 @@ function renameProblem(op: Operation): string | null {
     if (e.path !== '') {
       const p = pathProblem(e.path);
       if (p) return `rename entry: ${p}`;
-      if (pathProblem(joinPath(op.to, e.path)) || pathProblem(joinPath(op.path, e.path))) return 'rename entry too long';
+      if (pathProblem(joinPath(op.to, e.path)) || pathProblem(joinPath(op.path, e.path)))
+        return 'rename entry too long';
     }
     const c = clockProblem(e.fromClock) ?? clockProblem(e.toClock);
     if (c) return c;
-    if (!Number.isFinite(e.mtimeMs) || !isCount(e.mode) || e.mode > 0o7777) return 'bad rename entry metadata';
+    if (!Number.isFinite(e.mtimeMs) || !isCount(e.mode) || e.mode > 0o7777)
+      return 'bad rename entry metadata';
     if (e.kind === Kind.Put) {
       const p = contentProblem(e.content);
       if (p) return `rename entry: ${p}`;

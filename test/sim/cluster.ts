@@ -126,7 +126,12 @@ export class SimCluster {
   }
 
   private join(n: SimNode): void {
-    this.net.join({ index: n.index, nodeId: n.name, origin: n.store.origin, attach: (l) => n.node.attach(l) });
+    this.net.join({
+      index: n.index,
+      nodeId: n.name,
+      origin: n.store.origin,
+      attach: (l) => n.node.attach(l),
+    });
   }
 
   user(i: number): MemFs['user'] {
@@ -200,7 +205,7 @@ export class SimCluster {
 
   private get converged(): boolean {
     const live = this.nodes.filter((n) => n.alive);
-    const clocks = live.map((n) => JSON.stringify(n.store.clock().vv));
+    const clocks = live.map((n) => JSON.stringify(Object.entries(n.store.clock().vv).sort()));
     return clocks.every((c) => c === clocks[0]) && live.every((n) => n.node.waitingPaths === 0);
   }
 

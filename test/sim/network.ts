@@ -67,7 +67,8 @@ export class SimNetwork {
   }
 
   private reachable(a: number, b: number): boolean {
-    if (this.edges && !this.edges.some(([x, y]) => (x === a && y === b) || (x === b && y === a))) return false;
+    if (this.edges && !this.edges.some(([x, y]) => (x === a && y === b) || (x === b && y === a)))
+      return false;
     if (!this.groups) return true;
     return this.groups.some((g) => g.includes(a) && g.includes(b));
   }
@@ -138,7 +139,7 @@ export class SimNetwork {
 
   closeLink(link: SimLink, reason: string): void {
     const pair = this.links.get(this.key(link.from, link.to));
-    if (!pair || !pair.includes(link)) return;
+    if (!pair?.includes(link)) return;
     this.links.delete(this.key(link.from, link.to));
     this.dropQueued(pair[0], pair[1]);
     for (const l of pair) {
