@@ -146,6 +146,9 @@ export async function runDaemon(a: DaemonArgs, out: NodeJS.WritableStream = proc
     env: realEnv,
     logger,
     clusterSize,
+    listen: `${addr.hosts[0] ?? '127.0.0.1'}:${addr.port}`,
+    // Tests shorten the gossip/anti-entropy period to see membership changes quickly.
+    antiEntropyMs: Number(process.env.RESONATE_GOSSIP_MS) || undefined,
     marker: diskMarker(dir),
     cleanTemps: async () => (await removeStaleTemps(disk)).length,
     onScanProgress: (p) => reporter.update(p),

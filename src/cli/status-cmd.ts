@@ -65,7 +65,13 @@ export function renderStatus(s: Status, tty: boolean): string {
     rows.push([
       `${m.id ?? '?'}${m.self ? ' (this)' : ''}`,
       m.address,
-      m.self ? c.green('self') : m.connected ? c.green('connected') : c.red('disconnected'),
+      m.self
+        ? c.green('self')
+        : m.connected
+          ? c.green('connected')
+          : m.reachable
+            ? c.yellow('via peers')
+            : c.red('unreachable'),
       m.self ? '-' : ago(m.lastSeen),
       m.behind === null ? '?' : String(m.behind),
     ]);

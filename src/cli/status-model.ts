@@ -9,6 +9,8 @@ export interface MemberStatus {
   address: string;
   self: boolean;
   connected: boolean;
+  /** Directly connected, or heard of through other members lately. */
+  reachable: boolean;
   lastSeen: string | null;
   /** Operations in our log that this member does not hold yet (null: unknown). */
   behind: number | null;
@@ -17,7 +19,7 @@ export interface MemberStatus {
 export interface Status {
   version: 1;
   node: { id: string; origin: string; folder: string; listen: string[] };
-  cluster: { size: number; quorum: number; majorityReachable: boolean; minority: boolean };
+  cluster: { size: number; quorum: number; reachable: number; majorityReachable: boolean; minority: boolean };
   members: MemberStatus[];
   counts: { files: number; bytes: number; conflicts: number; uncommitted: number; waiting: number };
   transfers: { path: string; size: number; done: number }[];
@@ -44,17 +46,20 @@ export async function buildStatus(s: StatusSources): Promise<Status> {
     address: `${addr.hosts[0] ?? ''}:${addr.port}`,
     self: true,
     connected: true,
+    reachable: true,
     lastSeen: new Date().toISOString(),
     behind: 0,
   });
   const seen = new Set<string>();
   for (const d of transport.dialStatus()) {
+    if (d.state === 'self') continue;
     const session = d.nodeId ? node.sessions.get(d.nodeId) : undefined;
     if (d.nodeId) seen.add(d.nodeId);
     members.push({
       id: d.nodeId,
       address: d.address,
       self: false,
+      reachable: false,
       connected: !!session && !session.isClosed,
       lastSeen: session?.lastSeenMs ? new Date(session.lastSeenMs).toISOString() : null,
       behind: session?.peerClock ? behind(session.peerClock.vv) : null,
@@ -62,15 +67,34 @@ export async function buildStatus(s: StatusSources): Promise<Status> {
   }
   for (const [id, session] of node.sessions) {
     if (seen.has(id)) continue;
+    seen.add(id);
     members.push({
       id,
       address: session.link.peer.address,
       self: false,
+      reachable: false,
       connected: !session.isClosed,
       lastSeen: session.lastSeenMs ? new Date(session.lastSeenMs).toISOString() : null,
       behind: session.peerClock ? behind(session.peerClock.vv) : null,
     });
   }
+  // Members known only through gossip (not a direct peer: a line or partial mesh).
+  for (const summary of node.members.summaries().slice(1)) {
+    if (seen.has(summary.nodeId)) continue;
+    seen.add(summary.nodeId);
+    const heard = node.members.heardMs(summary.nodeId);
+    members.push({
+      id: summary.nodeId,
+      address: summary.listen || '(via peers)',
+      self: false,
+      reachable: false,
+      connected: false,
+      lastSeen: heard ? new Date(heard).toISOString() : null,
+      behind: behind(summary.logClock.vv),
+    });
+  }
+  // Members we refer to by address but have not heard of yet.
+  for (const m of members) if (m.id && !m.self) m.connected = m.connected || node.sessions.has(m.id);
   let files = 0;
   let bytes = 0;
   let conflicts = 0;
@@ -80,20 +104,26 @@ export async function buildStatus(s: StatusSources): Promise<Status> {
     bytes += e.size;
     if (e.headPath !== path) conflicts++;
   }
-  const size = Math.max(s.clusterSize, members.length);
-  const quorum = Math.floor(size / 2) + 1;
-  const reachable = members.filter((m) => m.connected).length;
+  const view = node.clusterView();
+  const reachable = new Set(view.reachable);
+  for (const m of members) if (m.id && reachable.has(m.id) && !m.self) m.reachable = true;
   return {
     version: 1,
     node: {
       id: store.nodeId,
       origin: store.origin,
       folder: s.folder,
-      listen: addr.hosts.map((h) => `${h}:${addr.port}`),
+      listen: addr.hosts.map((h) => (h.includes(':') ? `[${h}]:${addr.port}` : `${h}:${addr.port}`)),
     },
-    cluster: { size, quorum, majorityReachable: reachable >= quorum, minority: reachable < quorum },
+    cluster: {
+      size: view.size,
+      quorum: view.quorum,
+      reachable: view.reachable.length,
+      majorityReachable: view.majorityReachable,
+      minority: !view.majorityReachable,
+    },
     members,
-    counts: { files, bytes, conflicts, uncommitted: 0, waiting: node.waitingPaths },
+    counts: { files, bytes, conflicts, uncommitted: view.uncommitted, waiting: node.waitingPaths },
     transfers: [...node.transfers.values()].map((t) => ({ path: t.path, size: t.size, done: t.done })),
     ops: {
       log: Object.values(mine).reduce((a, b) => a + b, 0),

@@ -35,6 +35,8 @@ export interface DetectorOptions {
   goneGraceMs: number;
   /** Hold back paths the reconciler is writing right now. */
   isBusy: (path: string) => boolean;
+  /** Called whenever the queue has been worked through (the reconciler may retry blocked paths). */
+  onDrained?: () => void;
   /** While false (a vanished or unmounted folder), disappearances are not recorded. */
   deletesAllowed: () => Promise<boolean>;
 }
@@ -111,6 +113,7 @@ export class Detector {
       .finally(() => {
         this.running = null;
         this.rearm();
+        this.o.onDrained?.();
       });
   }
 

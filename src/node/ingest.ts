@@ -7,29 +7,35 @@ import type { Txn } from '../log/txn.ts';
 import { effectsOf } from '../model/effects.ts';
 import { applyVersion, emptyHead } from '../model/head.ts';
 import { isTombstone } from '../model/version.ts';
-import type { Head, Operation, Version } from '../proto/types.ts';
+import type { Head, Operation, Refusal, Version } from '../proto/types.ts';
 
 export interface Ingested {
   op: Operation;
   bytes: Uint8Array;
   /** Head paths whose live versions changed. */
   affected: string[];
+  /** Paths where this replica did not accept the operation's version as head. */
+  refused: Refusal[];
 }
 
 export function ingest(txn: Txn, op: Operation, bytes?: Uint8Array, wallMs?: number): Ingested {
   const stored = txn.appendOp(op, bytes);
   const affected: string[] = [];
+  const refused: Refusal[] = [];
   for (const { path, version } of effectsOf(op)) {
     const before = txn.getHead(path) ?? emptyHead();
     const r = applyVersion(before, version);
     txn.setHead(path, r.head);
     noteLiveness(txn, path, hasData(before), hasData(r.head));
     txn.notePath(path, op);
-    if (!r.accepted) txn.refuse(op.origin, op.seq, path);
+    if (!r.accepted) {
+      txn.refuse(op.origin, op.seq, path);
+      refused.push({ dot: version.dot, path });
+    }
     if (r.live || r.replaced.length) affected.push(path);
   }
   if (wallMs !== undefined) txn.setHlc(receive(txn.lastHlc, op.hlc, wallMs));
-  return { op, bytes: stored, affected };
+  return { op, bytes: stored, affected, refused };
 }
 
 function hasData(h: Head): boolean {

@@ -4,13 +4,16 @@
 //   watcher event → Detector (settle, lstat, hash) → Recorder (operation) → log (one
 //   synced batch) → every Session pushes it → peer's Session → ingestRemote (validated,
 //   appended) → Reconciler (layout, plan, fetch blocks, temp file, rename) → disk.
+import { Members } from '../cluster/members.ts';
+import { committedPrefix, uncommittedCount } from '../cluster/quorum.ts';
 import { createIgnoreRules, IGNORE_FILE, type IgnoreRules, parseIgnoreFile } from '../fs/ignore.ts';
 import type { FileSystem } from '../fs/types.ts';
 import type { WatchEvent, Watcher } from '../fs/watcher/types.ts';
 import type { Store } from '../log/store.ts';
 import { Txn } from '../log/txn.ts';
+import { isTombstone } from '../model/version.ts';
 import type { PeerLink } from '../net/types.ts';
-import type { BlockReply, BlockRequest, Gossip, Operation } from '../proto/types.ts';
+import type { BlockReply, BlockRequest, Gossip, MemberSummary, Operation, Version } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
 import { Mutex } from '../util/mutex.ts';
@@ -18,11 +21,11 @@ import { ContentAssembler, readRange, verify } from './content.ts';
 import { Detector } from './detector.ts';
 import { Fetcher } from './fetcher.ts';
 import { type Ingested, ingest } from './ingest.ts';
-import type { CommitOracle } from './layout.ts';
 import { Reconciler } from './reconciler.ts';
 import { Recorder } from './recorder.ts';
 import { type ScanProgress, type ScanResult, scan } from './scanner.ts';
 import { Session, type SessionHost } from './session.ts';
+import { clockProblem, isOrigin } from './validate.ts';
 
 /**
  * A file of ours inside the folder. If it vanishes while the index knows files, the folder
@@ -32,6 +35,9 @@ export interface FolderMarker {
   present(): Promise<boolean>;
   create(nodeId: string): Promise<void>;
 }
+
+/** How long a lost majority must stay lost before it is reported. */
+const MINORITY_GRACE_MS = 3000;
 
 export interface NodeOptions {
   store: Store;
@@ -44,7 +50,8 @@ export interface NodeOptions {
   settleMs?: number;
   goneGraceMs?: number;
   antiEntropyMs?: number;
-  isCommitted?: CommitOracle;
+  /** The address peers can dial us at (announced in gossip). */
+  listen?: string;
   onScanProgress?: (p: ScanProgress) => void;
   /** Remove temp files a crash left behind (DiskFs provides it). */
   cleanTemps?: () => Promise<number>;
@@ -68,11 +75,22 @@ export class Node implements SessionHost {
   private markerMissingLogged = false;
   scanResult: ScanResult | null = null;
   readonly counters = { opsLocal: 0, opsRemote: 0 };
+  readonly members: Members;
+  /** Paths with more than one live version: their winner may change as commits become known. */
+  private readonly conflicted = new Set<string>();
+  private minority: boolean | null = null;
 
   constructor(private readonly o: NodeOptions) {
     this.store = o.store;
     this.logger = o.logger;
-    const isCommitted = o.isCommitted ?? (() => false);
+    this.members = new Members({
+      nodeId: o.store.nodeId,
+      origin: o.store.origin,
+      clusterSize: o.clusterSize,
+      listen: o.listen ?? '',
+      now: () => o.env.now(),
+    });
+    const isCommitted = (path: string, v: Version) => this.members.isCommitted(path, v);
     this.recorder = new Recorder({ store: o.store, now: () => o.env.now(), isCommitted });
     this.fetcher = new Fetcher(() => this.sessions.values());
     this.reconciler = new Reconciler({
@@ -97,6 +115,7 @@ export class Node implements SessionHost {
       settleMs: o.settleMs ?? 5,
       goneGraceMs: o.goneGraceMs ?? 50,
       isBusy: (p) => this.reconciler.isBusy(p),
+      onDrained: () => this.reconciler.unblock(),
       deletesAllowed: () => this.markerPresent(),
     });
   }
@@ -108,6 +127,8 @@ export class Node implements SessionHost {
   /** Mark the folder, watch it, scan what changed while we were away, and go live. */
   async start(): Promise<void> {
     const { fs } = this.o;
+    this.members.load(await this.store.members(), await this.store.refusals());
+    this.members.updateSelf(this.store.clock());
     const markerThere = await this.markerPresent();
     const hadIndex = (await this.indexEmpty()) === false;
     if (!markerThere) {
@@ -145,8 +166,12 @@ export class Node implements SessionHost {
     // Anything the log says but the disk does not show yet (a crash mid-transfer, or ops
     // that arrived while we were down): lay it out now.
     const all: string[] = [];
-    for await (const [path] of this.store.heads()) all.push(path);
+    for await (const [path, head] of this.store.heads()) {
+      all.push(path);
+      if (head.versions.filter((v) => !isTombstone(v)).length > 1) this.conflicted.add(path);
+    }
     this.reconciler.schedule(all);
+    this.checkMajority();
     this.started = true;
     this.armAntiEntropy();
   }
@@ -196,13 +221,24 @@ export class Node implements SessionHost {
 
   private recorded(ops: Ingested[], unsettled: Iterable<string> = []): void {
     this.counters.opsLocal += ops.length;
-    const affected = new Set<string>(unsettled);
-    for (const i of ops) for (const p of i.affected) affected.add(p);
-    this.afterAppend(affected);
+    this.afterAppend(ops, unsettled);
   }
 
-  private afterAppend(affected: Set<string>): void {
+  private afterAppend(ops: Ingested[], extra: Iterable<string> = []): void {
+    const affected = new Set<string>(extra);
+    for (const i of ops) for (const p of i.affected) affected.add(p);
+    for (const p of affected) {
+      const live = this.store.getHead(p)?.versions.filter((v) => !isTombstone(v)).length ?? 0;
+      if (live > 1) this.conflicted.add(p);
+      else this.conflicted.delete(p);
+    }
+    this.members.updateSelf(
+      this.store.clock(),
+      ops.flatMap((i) => i.refused),
+    );
     for (const s of this.sessions.values()) s.notifyAppended();
+    // A conflict's winner depends on what is committed; that can change with any append.
+    for (const p of this.conflicted) affected.add(p);
     if (affected.size) this.reconciler.schedule(affected);
     this.gossipSoon();
   }
@@ -216,7 +252,9 @@ export class Node implements SessionHost {
     this.sessions.set(link.peer.nodeId, s);
     this.logger.info('peer connected', { peer: link.peer.nodeId, address: link.peer.address });
     s.start();
+    s.send({ gossip: { members: this.members.summaries() } });
     this.fetcher.onSessionOpened();
+    this.checkMajority();
   }
 
   onWelcome(_session: Session): void {
@@ -226,10 +264,24 @@ export class Node implements SessionHost {
   onClose(session: Session, reason: string): void {
     if (this.sessions.get(session.peerId) === session) this.sessions.delete(session.peerId);
     this.fetcher.onSessionClosed(session);
-    if (!this.stopping) this.logger.info('peer disconnected', { peer: session.peerId, reason });
+    if (!this.stopping) {
+      this.logger.info('peer disconnected', { peer: session.peerId, reason });
+      this.checkMajority();
+    }
   }
 
-  async ingestRemote(ops: { op: Operation; bytes: Uint8Array }[], _from: Session): Promise<boolean> {
+  async ingestRemote(ops: { op: Operation; bytes: Uint8Array }[], from: Session): Promise<boolean> {
+    // Only this replica makes operations of its own origin: a peer offering new ones is
+    // lying (or replaying a wiped log), and accepting them would reuse our sequence numbers.
+    const forged = ops.find(
+      ({ op }) => op.origin === this.store.origin && op.seq > this.store.held(op.origin),
+    );
+    if (forged) {
+      from.close(
+        `peer sent operation ${forged.op.origin}:${forged.op.seq} of our own origin that we never made`,
+      );
+      return false;
+    }
     let gap = false;
     const done = await this.mutex.run(async () => {
       const txn = new Txn(this.store);
@@ -248,9 +300,7 @@ export class Node implements SessionHost {
     });
     if (done.length) {
       this.counters.opsRemote += done.length;
-      const affected = new Set<string>();
-      for (const i of done) for (const p of i.affected) affected.add(p);
-      this.afterAppend(affected);
+      this.afterAppend(done);
     }
     return gap;
   }
@@ -282,26 +332,96 @@ export class Node implements SessionHost {
   }
 
   onGossip(session: Session, gossip: Gossip): void {
-    for (const m of gossip.members) if (m.nodeId === session.peerId) session.notePeerClock(m.logClock);
+    let changed = false;
+    for (const m of gossip.members.slice(0, 256)) {
+      if (!isOrigin(m.origin) || clockProblem(m.logClock)) continue;
+      if (m.nodeId === session.peerId) session.notePeerClock(m.logClock);
+      if (!this.members.apply(m)) continue;
+      changed = true;
+      if (m.nodeId !== this.store.nodeId) {
+        this.relay.set(m.nodeId, m);
+        this.store.putMember(m).catch(() => {});
+      }
+    }
+    if (!changed) return;
+    this.gossipSoon();
+    this.checkMajority();
+    // Commit knowledge changed: conflicts may now have a different winner.
+    if (this.conflicted.size) this.reconciler.schedule(this.conflicted);
   }
 
+  private readonly relay = new Map<string, MemberSummary>();
   private gossipQueued = false;
+  /** Send our summary, and relay news about others, to every peer (coalesced). */
   private gossipSoon(): void {
     if (this.gossipQueued) return;
     this.gossipQueued = true;
     queueMicrotask(() => {
       this.gossipQueued = false;
-      const me = {
-        nodeId: this.store.nodeId,
-        origin: this.store.origin,
-        version: this.store.hlc,
-        logClock: this.store.clock(),
-        refused: [],
-        listen: '',
-        updatedMs: this.o.env.now(),
-      };
-      for (const s of this.sessions.values()) s.send({ gossip: { members: [me] } });
+      const members = [this.members.ownSummary(), ...this.relay.values()];
+      this.relay.clear();
+      for (const s of this.sessions.values()) s.send({ gossip: { members } });
     });
+  }
+
+  private minorityTimer: Timer | null = null;
+
+  /**
+   * Log when this node loses contact with a majority (minority mode: it keeps recording
+   * local changes, uncommitted) and when it regains it. A short grace period keeps
+   * start-up (peers not yet connected) and brief reconnects quiet.
+   */
+  private checkMajority(): void {
+    const reachable = this.members.reachable(new Set(this.sessions.keys()), this.freshMs).length;
+    const minority = reachable < this.members.quorum;
+    if (minority && this.minority !== true && !this.minorityTimer && !this.stopping) {
+      this.minorityTimer = this.o.env.setTimer(MINORITY_GRACE_MS, () => {
+        this.minorityTimer = null;
+        this.reportMajority();
+      });
+      return;
+    }
+    if (!minority) this.reportMajority();
+  }
+
+  private reportMajority(): void {
+    if (this.stopping) return;
+    const reachable = this.members.reachable(new Set(this.sessions.keys()), this.freshMs).length;
+    const minority = reachable < this.members.quorum;
+    if (minority === this.minority) return;
+    const first = this.minority === null;
+    this.minority = minority;
+    if (minority) {
+      this.logger.warn('minority: cannot reach a majority; local changes are recorded but not committed', {
+        reachable,
+        quorum: this.members.quorum,
+        size: this.members.size,
+      });
+    } else if (!first) {
+      this.logger.info('majority reachable again', {
+        reachable,
+        quorum: this.members.quorum,
+        size: this.members.size,
+      });
+    }
+  }
+
+  private get freshMs(): number {
+    return 3 * (this.o.antiEntropyMs ?? 10_000);
+  }
+
+  /** Cluster view for status: who is reachable, what is committed. */
+  clusterView() {
+    const reachable = this.members.reachable(new Set(this.sessions.keys()), this.freshMs);
+    const prefix = committedPrefix(this.members.views(), this.members.size);
+    return {
+      size: this.members.size,
+      quorum: this.members.quorum,
+      reachable,
+      majorityReachable: reachable.length >= this.members.quorum,
+      uncommitted: uncommittedCount(this.store.clock(), prefix),
+      conflicts: this.conflicted.size,
+    };
   }
 
   private armAntiEntropy(): void {
@@ -309,6 +429,10 @@ export class Node implements SessionHost {
     this.antiEntropy = this.o.env.setTimer(ms, () => {
       if (this.stopping) return;
       for (const s of this.sessions.values()) s.restate();
+      // Re-announce ourselves so members reached only through others stay "fresh".
+      this.members.updateSelf(this.store.clock());
+      this.gossipSoon();
+      this.checkMajority();
       this.armAntiEntropy();
     });
   }
@@ -336,6 +460,7 @@ export class Node implements SessionHost {
     if (this.stopping) return;
     this.stopping = true;
     this.antiEntropy?.cancel();
+    this.minorityTimer?.cancel();
     await this.watcher?.close();
     await this.detector.stop();
     await this.reconciler.stop();

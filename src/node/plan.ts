@@ -17,6 +17,17 @@ export interface Slot {
 export type Action =
   | { kind: 'mkdir'; path: string; headPath: string; version: Version | null; expect: FileEntry | null }
   | {
+      /** A whole folder moves (a remote directory rename): one rename on disk. */
+      kind: 'moveDir';
+      from: string;
+      to: string;
+      headPath: string;
+      version: Version | null;
+      expect: FileEntry;
+      /** Everything indexed below it, with the version each shows after the move. */
+      children: { from: string; to: string; headPath: string; version: Version | null; expect: FileEntry }[];
+    }
+  | {
       kind: 'move';
       from: string;
       to: string;
@@ -62,7 +73,14 @@ function settled(s: Slot): boolean {
   );
 }
 
-export function plan(slots: readonly Slot[]): Action[] {
+/**
+ * `indexedUnder(dir)` lists every indexed path below a folder that is going away (the
+ * caller looks them up beforehand); a folder is moved whole only if all of them follow.
+ */
+export function plan(
+  slots: readonly Slot[],
+  indexedUnder: (dir: string) => readonly string[] = () => [],
+): Action[] {
   const work = slots.filter((s) => !settled(s)).sort((a, b) => depth(a.diskPath) - depth(b.diskPath));
   // Files whose data is on its way out of their path: sources to move rather than copy.
   const leaving = new Map<string, FileEntry>();
@@ -119,6 +137,7 @@ export function plan(slots: readonly Slot[]): Action[] {
     }
   }
   rmdirs.sort((a, b) => depth(pathOf(b)) - depth(pathOf(a)));
+  collapseFolderMoves(work, moves, mkdirs, rmdirs, writes, indexedUnder);
   // Folders first where the path is free (moves may go into them), after the moves where a
   // file has to step aside first.
   const vacated = new Set<string>();
@@ -139,14 +158,87 @@ export function plan(slots: readonly Slot[]): Action[] {
 }
 
 function pathOf(a: Action): string {
-  return a.kind === 'move' ? a.to : a.path;
+  return a.kind === 'move' || a.kind === 'moveDir' ? a.to : a.path;
+}
+
+/**
+ * When everything indexed under a vanishing folder S reappears at the same relative paths
+ * under a new folder T (with the same data), replace the per-entry moves, the mkdirs
+ * under T and the rmdirs under S by one folder rename. Edits to the lists happen in place.
+ */
+function collapseFolderMoves(
+  work: Slot[],
+  moves: Action[],
+  mkdirs: Action[],
+  rmdirs: Action[],
+  writes: Action[],
+  indexedUnder: (dir: string) => readonly string[],
+): void {
+  const leavingDirs = work.filter(
+    (s) =>
+      s.current?.type === EntryType.Directory && s.desired === undefined && s.current.headPath === s.diskPath,
+  );
+  for (const src of leavingDirs) {
+    const S = src.diskPath;
+    const inside = work.filter((s) => s.current && s.diskPath.startsWith(`${S}/`));
+    const firstMove = moves.find((m) => m.kind === 'move' && m.from.startsWith(`${S}/`));
+    if (firstMove?.kind !== 'move') continue;
+    const rel = firstMove.from.slice(S.length);
+    if (!firstMove.to.endsWith(rel)) continue;
+    const T = firstMove.to.slice(0, firstMove.to.length - rel.length);
+    const target = mkdirs.find((m) => m.kind === 'mkdir' && m.path === T && !m.expect);
+    if (target?.kind !== 'mkdir' || T.startsWith(`${S}/`)) continue;
+    const children: Extract<Action, { kind: 'moveDir' }>['children'] = [];
+    let ok = true;
+    for (const s of inside) {
+      const to = T + s.diskPath.slice(S.length);
+      const cur = s.current!;
+      if (cur.type === EntryType.Directory) {
+        const mk = mkdirs.find((m) => m.kind === 'mkdir' && m.path === to && !m.expect);
+        if (mk?.kind !== 'mkdir' || s.desired !== undefined) {
+          ok = false;
+          break;
+        }
+        children.push({ from: s.diskPath, to, headPath: mk.headPath, version: mk.version, expect: cur });
+      } else {
+        const mv = moves.find((m) => m.kind === 'move' && m.from === s.diskPath && m.to === to);
+        if (mv?.kind !== 'move' || mv.expectTo) {
+          ok = false;
+          break;
+        }
+        children.push({ from: s.diskPath, to, headPath: mv.headPath, version: mv.version, expect: cur });
+      }
+    }
+    if (!ok) continue;
+    const moved = new Set(children.map((c) => c.from));
+    // Anything else indexed below S (not part of this move) would be carried along: no.
+    if (indexedUnder(S).some((p) => !moved.has(p))) continue;
+    const created = new Set([T, ...children.map((c) => c.to)]);
+    remove(moves, (m) => m.kind === 'move' && moved.has(m.from));
+    remove(mkdirs, (m) => m.kind === 'mkdir' && created.has(m.path));
+    remove(rmdirs, (m) => m.kind === 'rmdir' && (m.path === S || moved.has(m.path)));
+    remove(writes, (m) => m.kind === 'relabel' && created.has(m.path));
+    moves.unshift({
+      kind: 'moveDir',
+      from: S,
+      to: T,
+      headPath: target.headPath,
+      version: target.version,
+      expect: src.current!,
+      children,
+    });
+  }
+}
+
+function remove(list: Action[], pred: (a: Action) => boolean): void {
+  for (let i = list.length - 1; i >= 0; i--) if (pred(list[i]!)) list.splice(i, 1);
 }
 
 /** A move into a path that another move empties goes after it (and then expects it empty). */
 function orderMoves(moves: Action[]): Action[] {
-  const out: Action[] = [];
-  const pending = [...moves];
-  const sources = new Set(moves.map((m) => (m.kind === 'move' ? m.from : '')));
+  const out: Action[] = moves.filter((m) => m.kind === 'moveDir');
+  const pending = moves.filter((m) => m.kind === 'move');
+  const sources = new Set(pending.map((m) => (m.kind === 'move' ? m.from : '')));
   while (pending.length) {
     const i = pending.findIndex((m) => m.kind === 'move' && !sources.has(m.to));
     const [m] = pending.splice(Math.max(i, 0), 1);

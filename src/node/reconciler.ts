@@ -7,6 +7,7 @@
 // and the path is planned again.
 import { parentOf } from '../fs/paths.ts';
 import type { FileSystem, Stat, TempFile } from '../fs/types.ts';
+import { K } from '../log/keys.ts';
 import type { Store } from '../log/store.ts';
 import { Txn } from '../log/txn.ts';
 import { EntryType, type FileEntry, Kind, type Version } from '../proto/types.ts';
@@ -32,7 +33,8 @@ export interface ReconcilerOptions {
   parallel?: number;
 }
 
-const BATCH = 256;
+// Large enough that one directory rename (all its sources and targets) plans together.
+const BATCH = 8192;
 const RETRY_MS = [1000, 5000, 15000, 60000];
 
 export interface Transfer {
@@ -47,6 +49,7 @@ export class Reconciler {
   private readonly busyPaths = new Set<string>();
   private readonly quickRetried = new Set<string>();
   private retrying = new Map<string, number>();
+  private readonly blocked = new Set<string>();
   readonly transfers = new Map<string, Transfer>();
   private running: Promise<void> | null = null;
   private retryTimer: Timer | null = null;
@@ -80,7 +83,7 @@ export class Reconciler {
   }
 
   get idle(): boolean {
-    return this.dirty.size === 0 && this.running === null;
+    return this.dirty.size === 0 && this.running === null && this.blocked.size === 0;
   }
 
   get waitingCount(): number {
@@ -136,10 +139,29 @@ export class Reconciler {
   }
 
   private async round(headPaths: string[]): Promise<void> {
-    const actions = plan(this.slotsFor(headPaths));
+    const slots = this.slotsFor(headPaths);
+    const under = new Map<string, string[]>();
+    for (const sl of slots) {
+      if (sl.current?.type !== EntryType.Directory || sl.desired !== undefined) continue;
+      const paths: string[] = [];
+      for await (const [p] of this.o.store.files(K.filesUnder(sl.diskPath))) paths.push(p);
+      under.set(sl.diskPath, paths);
+    }
+    const actions = plan(slots, (dir) => under.get(dir) ?? []);
     if (actions.length === 0) return;
-    const touched = actions.map((a) => (a.kind === 'move' ? a.to : a.path));
-    for (const a of actions) if (a.kind === 'move') this.busyPaths.add(a.from);
+    this.o.logger.debug('reconcile', {
+      actions: actions
+        .slice(0, 20)
+        .map((a) =>
+          a.kind === 'move' || a.kind === 'moveDir' ? `${a.kind} ${a.from}->${a.to}` : `${a.kind} ${a.path}`,
+        )
+        .join(', '),
+    });
+    const touched = actions.flatMap((a) =>
+      a.kind === 'moveDir' ? [a.to, ...a.children.map((c) => c.to)] : [a.kind === 'move' ? a.to : a.path],
+    );
+    for (const a of actions) if (a.kind === 'move' || a.kind === 'moveDir') this.busyPaths.add(a.from);
+    for (const a of actions) if (a.kind === 'moveDir') for (const c of a.children) this.busyPaths.add(c.from);
     for (const p of touched) this.busyPaths.add(p);
     const mismatched: string[] = [];
     const replan = new Set<string>();
@@ -158,11 +180,31 @@ export class Reconciler {
         replan,
       );
     } finally {
-      for (const a of actions) if (a.kind === 'move') this.busyPaths.delete(a.from);
+      for (const a of actions) if (a.kind === 'move' || a.kind === 'moveDir') this.busyPaths.delete(a.from);
+      for (const a of actions)
+        if (a.kind === 'moveDir') for (const c of a.children) this.busyPaths.delete(c.from);
       for (const p of touched) this.busyPaths.delete(p);
     }
-    if (mismatched.length) this.o.onMismatch(mismatched);
+    if (mismatched.length) {
+      // These paths wait until the detector has recorded what the user did there.
+      const hit = new Set(mismatched);
+      for (const a of actions) {
+        const paths = a.kind === 'move' || a.kind === 'moveDir' ? [a.from, a.to] : [a.path];
+        if (!paths.some((p) => hit.has(p))) continue;
+        if ('headPath' in a) this.blocked.add(a.headPath);
+        if ('expect' in a && a.expect) this.blocked.add(a.expect.headPath);
+      }
+      this.o.onMismatch(mismatched);
+    }
     for (const p of replan) this.dirty.add(p);
+  }
+
+  /** The detector recorded local changes: paths blocked by them can be planned again. */
+  unblock(): void {
+    if (this.blocked.size === 0) return;
+    const heads = [...this.blocked];
+    this.blocked.clear();
+    this.schedule(heads);
   }
 
   /** Run quick actions under the disk lock, with one index transaction. */
@@ -184,6 +226,22 @@ export class Reconciler {
   private async quick(txn: Txn, a: Action, mismatched: string[], replan: Set<string>): Promise<void> {
     const { fs } = this.o;
     switch (a.kind) {
+      case 'moveDir': {
+        if (!(await this.check(a.from, a.expect, mismatched)) || !(await this.check(a.to, null, mismatched)))
+          return;
+        await this.ensureParent(a.to, replan);
+        await fs.rename(a.from, a.to);
+        const st = await fs.lstat(a.to);
+        txn.setFile(a.from, null);
+        if (st) txn.setFile(a.to, entryFor(st, a.headPath, a.version));
+        // Children keep their inode and times; only their names and versions change.
+        for (const c of a.children) {
+          txn.setFile(c.from, null);
+          txn.setFile(c.to, { ...c.expect, headPath: c.headPath, version: c.version?.dot ?? null });
+        }
+        this.stats.moved += a.children.length + 1;
+        return;
+      }
       case 'move': {
         if (
           !(await this.check(a.from, a.expect, mismatched)) ||
@@ -350,9 +408,10 @@ export class Reconciler {
   }
 
   private failed(a: Action, err: unknown, replan: Set<string>): void {
-    const path = a.kind === 'move' ? a.to : a.path;
+    const path = a.kind === 'move' || a.kind === 'moveDir' ? a.to : a.path;
     const head = 'headPath' in a ? a.headPath : a.expect.headPath;
-    if (a.kind === 'move') replan.add(a.expect.headPath); // the source must still be dealt with
+    if (a.kind === 'move' || a.kind === 'moveDir') replan.add(a.expect.headPath); // the source must still be dealt with
+    if (a.kind === 'moveDir') for (const c of a.children) replan.add(c.headPath).add(c.expect.headPath);
     if (err instanceof ContentUnavailableError) {
       this.park(head);
       return;

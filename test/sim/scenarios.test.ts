@@ -155,3 +155,23 @@ test('edits made while a node is down sync after it restarts, and offline edits 
   assert.deepEqual(paths(c, 0), ['offline.txt', 'while-down.txt']);
   await c.stop();
 });
+
+test('a renamed folder is renamed on the peer in one step, keeping inodes', async () => {
+  const c = await cluster();
+  const u = c.user(0);
+  u.mkdir('big/sub');
+  for (let i = 0; i < 30; i++) u.writeFile(`big/sub/f${i}`, `file ${i}`);
+  await c.settle({ converge: true });
+  const movedBefore = c.nodes[1]!.node.reconcileStats.moved;
+  u.mv('big', 'renamed');
+  await c.settle({ converge: true });
+  assertConverged(c);
+  assert.equal(c.snapshot(1).filter((e) => e.path.startsWith('renamed/sub/')).length, 30);
+  assert.equal(
+    c.nodes[1]!.node.reconcileStats.moved - movedBefore,
+    32,
+    'the folder, its subfolder and 30 files moved',
+  );
+  assert.equal(c.nodes[1]!.node.reconcileStats.written, 30, 'no file content written again');
+  await c.stop();
+});

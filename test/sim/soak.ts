@@ -14,10 +14,12 @@ function arg(name: string): string | undefined {
 const nodes = Number(arg('nodes') ?? 3);
 const replay = arg('replay');
 if (replay) {
-  const parsed = JSON.parse(replay) as { seed: number; actions: Action[] } | [{ seed: number; actions: Action[] }];
+  const parsed = JSON.parse(replay) as
+    | { seed: number; actions: Action[] }
+    | [{ seed: number; actions: Action[] }];
   const c = Array.isArray(parsed) ? parsed[0] : parsed;
   try {
-    await runCase(nodes, c.seed, c.actions, arg('faults') !== 'off', { verbose: true });
+    await runCase(nodes, c.seed, c.actions, arg('faults') !== 'off', { verbose: true, dump: true });
     console.log('replay passed');
   } catch (err) {
     console.error('replay failed:', err);
@@ -32,7 +34,10 @@ if (replay) {
   try {
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ seed: fc.nat(1_000_000), actions: fc.array(arbAction(nodes, true), { minLength: 1, maxLength: 40 }) }),
+        fc.record({
+          seed: fc.nat(1_000_000),
+          actions: fc.array(arbAction(nodes, true), { minLength: 1, maxLength: 40 }),
+        }),
         async ({ seed: s, actions }) => {
           await runCase(nodes, s, actions, true);
         },
