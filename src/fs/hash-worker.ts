@@ -1,0 +1,149 @@
+// SHA-256 of block streams on a worker thread, so hashing (one core) overlaps with chunking
+// on the main thread (the other core): see bench/notes/chunking.md. Buffers are transferred,
+// not copied, and come back with the hashes, in order.
+// One worker serves every stream; it is started on first use and does not keep the process
+// alive while idle.
+import { Worker } from 'node:worker_threads';
+
+export class HashWorkerError extends Error {
+  readonly code = 'ERR_HASH_WORKER';
+}
+
+// Plain JS evaluated in the worker: no loader needed (the daemon runs .ts through tsx hooks,
+// which worker threads do not inherit). A message carries a buffer and segments of it, as
+// flat triples (start, end, closes): each segment extends the stream's open block, and a
+// closing one ends it. A block may continue into the next message. A whole block inside one
+// segment takes the one-shot crypto.hash (Node >= 20.12), a few microseconds cheaper.
+const SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const crypto = require('node:crypto');
+const open = new Map();
+parentPort.on('message', (m) => {
+  if (m.drop) { open.delete(m.id); return; }
+  let h = open.get(m.id) || null;
+  const data = new Uint8Array(m.buf);
+  const segs = m.segs;
+  const out = new Uint8Array(32 * m.closes);
+  let k = 0;
+  for (let i = 0; i < segs.length; i += 3) {
+    const part = data.subarray(segs[i], segs[i + 1]);
+    if (segs[i + 2] && !h && crypto.hash) {
+      out.set(crypto.hash('sha256', part, 'buffer'), 32 * k++);
+      continue;
+    }
+    h = h || crypto.createHash('sha256');
+    h.update(part);
+    if (segs[i + 2]) {
+      out.set(h.digest(), 32 * k++);
+      h = null;
+    }
+  }
+  if (h) open.set(m.id, h); else open.delete(m.id);
+  parentPort.postMessage({ id: m.id, buf: m.buf, hashes: out }, [m.buf, out.buffer]);
+});
+`;
+
+interface Reply {
+  id: number;
+  buf: ArrayBuffer;
+  hashes: Uint8Array;
+}
+
+interface StreamState {
+  onReply(r: Reply): void;
+  onError(e: Error): void;
+}
+
+let worker: Worker | null = null;
+let nextId = 1;
+const streams = new Map<number, StreamState>();
+
+function fail(e: Error): void {
+  worker = null;
+  for (const s of streams.values()) s.onError(e);
+  streams.clear();
+}
+
+function getWorker(): Worker {
+  if (worker) return worker;
+  const w = new Worker(SOURCE, { eval: true });
+  w.on('message', (r: Reply) => streams.get(r.id)?.onReply(r));
+  w.on('error', (e) => fail(new HashWorkerError(`hash worker failed: ${e.message}`, { cause: e })));
+  w.on('exit', (code) => {
+    if (worker === w) fail(new HashWorkerError(`hash worker exited (${code})`));
+  });
+  worker = w;
+  return w;
+}
+
+/**
+ * One stream of blocks hashed off-thread. send() hands over a buffer (it is detached);
+ * `recycle` gets it back once hashed. hashes() resolves with every block's hash, in order.
+ */
+export class WorkerStream {
+  private readonly id = nextId++;
+  private readonly w = getWorker();
+  private readonly done: Uint8Array[] = [];
+  private inFlight = 0;
+  private failed: Error | null = null;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly recycle: (buf: ArrayBuffer) => void) {
+    if (streams.size === 0) this.w.ref();
+    streams.set(this.id, {
+      onReply: (r) => {
+        this.inFlight--;
+        for (let i = 0; i < r.hashes.length; i += 32) this.done.push(r.hashes.subarray(i, i + 32));
+        this.recycle(r.buf);
+        this.wake();
+      },
+      onError: (e) => {
+        this.failed = e;
+        this.wake();
+      },
+    });
+  }
+
+  /** Messages sent and not yet answered. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Hash segments of buf: flat (start, end, closes) triples; `closes` of them end a block.
+   * Hashes come back in the order blocks were closed.
+   */
+  send(buf: ArrayBuffer, segs: number[], closes: number): void {
+    if (this.failed) throw this.failed;
+    this.inFlight++;
+    this.w.postMessage({ id: this.id, buf, segs, closes }, [buf]);
+  }
+
+  /** Resolve once at most `n` messages are unanswered. */
+  async drain(n: number): Promise<void> {
+    while (this.inFlight > n) {
+      if (this.failed) throw this.failed;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.failed) throw this.failed;
+  }
+
+  async hashes(): Promise<Uint8Array[]> {
+    await this.drain(0);
+    this.close();
+    return this.done;
+  }
+
+  /** Forget the stream (also on error: the worker drops any half-hashed block). */
+  close(): void {
+    if (!streams.delete(this.id)) return;
+    if (this.w === worker) this.w.postMessage({ id: this.id, drop: true });
+    if (streams.size === 0) this.w.unref();
+  }
+
+  private wake(): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const f of ws) f();
+  }
+}
