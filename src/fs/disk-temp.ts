@@ -16,6 +16,7 @@ const NO_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'E
 
 export class DiskTempFile implements TempFile {
   private state: 'open' | 'busy' | 'done' = 'open';
+  private prepared = false;
 
   constructor(
     readonly path: string,
@@ -40,12 +41,28 @@ export class DiskTempFile implements TempFile {
     }
   }
 
+  async prepare(meta: { mode: number; mtimeMs: number }): Promise<void> {
+    this.ensureOpen();
+    try {
+      // Metadata first, then fsync: the file appears complete, with its final mode and mtime.
+      const seconds = utimeSeconds(meta.mtimeMs);
+      await this.fh.chmod(meta.mode & this.modeMask);
+      await this.fh.utimes(seconds, seconds);
+      await this.fh.sync();
+      await this.fh.close();
+      this.prepared = true;
+    } catch (err) {
+      throw toFsError(err, this.path);
+    }
+  }
+
   async commit(target: string, opts: CommitOptions): Promise<Stat> {
     this.ensureOpen();
     checkSyncedPath(target);
     if (parentOf(target) !== this.dir.rel) {
       throw new FsError('ERR_PATH_UNSAFE', target, `not in the folder of temp file ${this.path}`);
     }
+    if (!this.prepared) await this.prepare(opts);
     this.state = 'busy';
     return this.exclusive(() => this.place(target, opts));
   }
@@ -54,12 +71,6 @@ export class DiskTempFile implements TempFile {
     const entry = this.dir.entry(baseName(target));
     const tempEntry = this.dir.entry(this.name);
     try {
-      // Metadata first, then fsync: the file appears complete, with its final mode and mtime.
-      const seconds = utimeSeconds(opts.mtimeMs);
-      await this.fh.chmod(opts.mode & this.modeMask);
-      await this.fh.utimes(seconds, seconds);
-      await this.fh.sync();
-      await this.fh.close();
       await this.dir.recheck(target);
       if (opts.expect === null) {
         await this.placeNew(target, entry, tempEntry);
@@ -73,7 +84,7 @@ export class DiskTempFile implements TempFile {
         await rename(tempEntry, entry);
       }
       this.state = 'done';
-      await this.dir.sync();
+      if (opts.syncDir !== false) await this.dir.sync();
       const st = await lstatOrNull(entry);
       if (st === null) throw new FsError('ERR_TARGET_CHANGED', target, 'vanished right after commit');
       return st;

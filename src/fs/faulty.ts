@@ -122,6 +122,7 @@ export class FaultyFs implements FileSystem {
         this.trip('write', target);
         return temp.write(data, position);
       },
+      prepare: (meta) => temp.prepare(meta),
       commit: async (to: string, opts: CommitOptions) => {
         try {
           this.trip('commit', to);

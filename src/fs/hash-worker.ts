@@ -3,7 +3,7 @@
 // not copied, and come back with the hashes, in order.
 // One worker serves every stream; it is started on first use and does not keep the process
 // alive while idle.
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
 export class HashWorkerError extends Error {
   readonly code = 'ERR_HASH_WORKER';
@@ -15,8 +15,9 @@ export class HashWorkerError extends Error {
 // closing one ends it. A block may continue into the next message. A whole block inside one
 // segment takes the one-shot crypto.hash (Node >= 20.12), a few microseconds cheaper.
 const SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
+const replies = workerData.replies;
 const open = new Map();
 parentPort.on('message', (m) => {
   if (m.drop) { open.delete(m.id); return; }
@@ -39,7 +40,7 @@ parentPort.on('message', (m) => {
     }
   }
   if (h) open.set(m.id, h); else open.delete(m.id);
-  parentPort.postMessage({ id: m.id, buf: m.buf, hashes: out }, [m.buf, out.buffer]);
+  replies.postMessage({ id: m.id, buf: m.buf, hashes: out }, [m.buf, out.buffer]);
 });
 `;
 
@@ -54,26 +55,46 @@ interface StreamState {
   onError(e: Error): void;
 }
 
-let worker: Worker | null = null;
+interface Hasher {
+  worker: Worker;
+  /** Replies come on their own port so they can also be taken synchronously (poll()). */
+  replies: MessagePort;
+}
+
+let current: Hasher | null = null;
 let nextId = 1;
 const streams = new Map<number, StreamState>();
 
 function fail(e: Error): void {
-  worker = null;
+  current = null;
   for (const s of streams.values()) s.onError(e);
   streams.clear();
 }
 
-function getWorker(): Worker {
-  if (worker) return worker;
-  const w = new Worker(SOURCE, { eval: true });
-  w.on('message', (r: Reply) => streams.get(r.id)?.onReply(r));
-  w.on('error', (e) => fail(new HashWorkerError(`hash worker failed: ${e.message}`, { cause: e })));
-  w.on('exit', (code) => {
-    if (worker === w) fail(new HashWorkerError(`hash worker exited (${code})`));
+const dispatch = (r: Reply) => streams.get(r.id)?.onReply(r);
+
+function getHasher(): Hasher {
+  if (current) return current;
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(SOURCE, { eval: true, workerData: { replies: port2 }, transferList: [port2] });
+  const h: Hasher = { worker, replies: port1 };
+  port1.on('message', dispatch);
+  worker.on('error', (e) => fail(new HashWorkerError(`hash worker failed: ${e.message}`, { cause: e })));
+  worker.on('exit', (code) => {
+    port1.close();
+    if (current === h) fail(new HashWorkerError(`hash worker exited (${code})`));
   });
-  worker = w;
-  return w;
+  current = h;
+  return h;
+}
+
+/**
+ * Take the replies already waiting, without going through the event loop: a caller that
+ * pushes buffers in a loop of resolved promises would otherwise never see them.
+ */
+function poll(h: Hasher): void {
+  for (let m = receiveMessageOnPort(h.replies); m; m = receiveMessageOnPort(h.replies))
+    dispatch(m.message as Reply);
 }
 
 /**
@@ -82,14 +103,17 @@ function getWorker(): Worker {
  */
 export class WorkerStream {
   private readonly id = nextId++;
-  private readonly w = getWorker();
+  private readonly h = getHasher();
   private readonly done: Uint8Array[] = [];
   private inFlight = 0;
   private failed: Error | null = null;
   private waiters: (() => void)[] = [];
 
   constructor(private readonly recycle: (buf: ArrayBuffer) => void) {
-    if (streams.size === 0) this.w.ref();
+    if (streams.size === 0) {
+      this.h.worker.ref();
+      this.h.replies.ref();
+    }
     streams.set(this.id, {
       onReply: (r) => {
         this.inFlight--;
@@ -106,6 +130,7 @@ export class WorkerStream {
 
   /** Messages sent and not yet answered. */
   get pending(): number {
+    poll(this.h);
     return this.inFlight;
   }
 
@@ -116,11 +141,12 @@ export class WorkerStream {
   send(buf: ArrayBuffer, segs: number[], closes: number): void {
     if (this.failed) throw this.failed;
     this.inFlight++;
-    this.w.postMessage({ id: this.id, buf, segs, closes }, [buf]);
+    this.h.worker.postMessage({ id: this.id, buf, segs, closes }, [buf]);
   }
 
   /** Resolve once at most `n` messages are unanswered. */
   async drain(n: number): Promise<void> {
+    poll(this.h);
     while (this.inFlight > n) {
       if (this.failed) throw this.failed;
       await new Promise<void>((resolve) => this.waiters.push(resolve));
@@ -137,8 +163,11 @@ export class WorkerStream {
   /** Forget the stream (also on error: the worker drops any half-hashed block). */
   close(): void {
     if (!streams.delete(this.id)) return;
-    if (this.w === worker) this.w.postMessage({ id: this.id, drop: true });
-    if (streams.size === 0) this.w.unref();
+    if (this.h === current) this.h.worker.postMessage({ id: this.id, drop: true });
+    if (streams.size === 0) {
+      this.h.worker.unref();
+      this.h.replies.unref();
+    }
   }
 
   private wake(): void {

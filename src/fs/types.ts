@@ -36,13 +36,20 @@ export interface CommitOptions {
    * and leaves the target untouched (the temp file is removed).
    */
   expect?: Stat | null | undefined;
+  /** fsync the folder after the rename (default true); false when the caller syncs folders in batches. */
+  syncDir?: boolean;
 }
 
 export interface TempFile {
   /** Relative path of the temp file (in the target's folder, named so scans ignore it). */
   readonly path: string;
   write(data: Uint8Array, position: number): Promise<void>;
-  /** fsync, re-check the target, rename over it, set mode and mtime, fsync the folder. */
+  /**
+   * Set the final mode and mtime and fsync the data: everything slow, done before (and
+   * outside of any lock around) commit. Optional; commit does it if it was not done.
+   */
+  prepare(meta: { mode: number; mtimeMs: number }): Promise<void>;
+  /** (prepare,) re-check the target, rename over it, fsync the folder. */
   commit(target: string, opts: CommitOptions): Promise<Stat>;
   /** Remove the temp file (idempotent). */
   abort(): Promise<void>;

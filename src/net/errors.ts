@@ -66,11 +66,14 @@ export const CloseCode = {
   NodeIdInUse: 4010,
   /** Keepalive found the peer silent. */
   Dead: 4011,
+  /** The peer broke the replication protocol (invalid operation, limits): back off hard. */
+  Protocol: 4012,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 /** Close codes that mean "this peer refused us": the dialler backs off harder. */
 export const REFUSAL_CODES: ReadonlySet<number> = new Set([
+  CloseCode.Protocol,
   CloseCode.Version,
   CloseCode.Handshake,
   CloseCode.Auth,

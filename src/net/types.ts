@@ -26,8 +26,11 @@ export interface PeerLink {
   send(frame: Frame): boolean;
   drained(): Promise<void>;
   readonly bufferedBytes: number;
-  /** Close the link; the reason is logged on both sides where possible. */
-  close(reason: string): void;
+  /**
+   * Close the link; the reason is logged on both sides where possible. A close code from
+   * net/errors.ts CloseCode (e.g. Protocol) tells the other side how to back off.
+   */
+  close(reason: string, code?: number): void;
   /** Set by the core: every frame received after the handshake, in order. */
   onFrame: (frame: Frame) => void;
   /** Set by the core: called once when the link is gone. */

@@ -42,6 +42,7 @@ export interface DetectorOptions {
 }
 
 const MAX_BATCH = 512;
+const EXAMINE_PARALLEL = 8;
 
 export class Detector {
   private readonly due = new Map<string, number>();
@@ -153,37 +154,36 @@ export class Detector {
     const observed = new Map<string, Observation>();
     const gone = new Set<string>();
     const queue = [...paths];
-    for (let i = 0; i < queue.length; i++) {
-      const p = queue[i]!;
-      if (observed.has(p)) continue;
+    const seen = new Set<string>();
+    const lookAt = async (p: string): Promise<void> => {
       const entry = store.getFile(p);
       const stat = await fs.lstat(p);
       if (statMatches(stat, entry)) {
         this.vanished.delete(p);
-        continue;
+        return;
       }
       if (!stat) {
-        if (!entry) continue;
+        if (!entry) return;
         if (!this.vanished.has(p)) this.vanished.set(p, this.o.env.now());
         if (entry.type === EntryType.Directory) {
           for await (const [child] of store.files(K.filesUnder(p))) {
             if (!this.vanished.has(child)) this.vanished.set(child, this.o.env.now());
           }
         }
-        continue;
+        return;
       }
-      if (stat.kind === 'other') continue;
+      if (stat.kind === 'other') return;
       this.vanished.delete(p);
       try {
         observed.set(p, await observe(fs, p));
       } catch (err) {
         this.retryLater(p, err);
-        continue;
+        return;
       }
       // A new directory: its contents may have arrived without events of their own.
       if (stat.kind === 'dir' && (!entry || entry.ino !== stat.ino)) {
         const inside = await walk(fs, p, { ignore: this.o.ignore() });
-        for (const child of inside.keys()) if (!observed.has(child)) queue.push(child);
+        for (const child of inside.keys()) queue.push(child);
       }
       // Appeared with an inode we know under another name that is now absent: a rename.
       if (!entry || entry.ino !== stat.ino) {
@@ -197,7 +197,18 @@ export class Detector {
           }
         }
       }
-    }
+    };
+    // Several paths at once: stat and hashing wait on the disk, not on each other.
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length) {
+        const p = queue[next++]!;
+        if (seen.has(p)) continue;
+        seen.add(p);
+        await lookAt(p);
+      }
+    };
+    await Promise.all(Array.from({ length: EXAMINE_PARALLEL }, worker));
     for (const p of expired) gone.add(p);
     const candidates = [...this.vanished.keys()].filter((p) => !gone.has(p));
     if (observed.size === 0 && gone.size === 0) return;
@@ -226,7 +237,8 @@ export class Detector {
         for (const p of confirmed) if (store.getFile(p)) this.vanished.set(p, this.o.env.now());
       const renamed = this.o.recorder.renamed;
       const unsettled = this.o.recorder.unsettled;
-      await txn.commit();
+      await txn.commit(ops.length > 0); // operations must be durable before they are sent
+
       // A moved directory: look at everything now indexed below its new name.
       for (const [, to] of renamed) {
         const below: string[] = [to];

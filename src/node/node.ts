@@ -12,6 +12,7 @@ import type { WatchEvent, Watcher } from '../fs/watcher/types.ts';
 import type { Store } from '../log/store.ts';
 import { Txn } from '../log/txn.ts';
 import { isTombstone } from '../model/version.ts';
+import { LogLimiter } from '../net/log-limit.ts';
 import type { PeerLink } from '../net/types.ts';
 import type { BlockReply, BlockRequest, Gossip, MemberSummary, Operation, Version } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
@@ -221,6 +222,7 @@ export class Node implements SessionHost {
 
   private recorded(ops: Ingested[], unsettled: Iterable<string> = []): void {
     this.counters.opsLocal += ops.length;
+    if (ops.length) this.logger.debug('recorded', { ops: ops.length, first: ops[0]!.op.path });
     this.afterAppend(ops, unsettled);
   }
 
@@ -247,7 +249,7 @@ export class Node implements SessionHost {
 
   attach(link: PeerLink): void {
     const old = this.sessions.get(link.peer.nodeId);
-    if (old && !old.isClosed) old.close('replaced by a newer link');
+    if (old && !old.isClosed) old.close('replaced by a newer link', false);
     const s = new Session(link, this, () => this.o.env.now());
     this.sessions.set(link.peer.nodeId, s);
     this.logger.info('peer connected', { peer: link.peer.nodeId, address: link.peer.address });
@@ -255,6 +257,25 @@ export class Node implements SessionHost {
     s.send({ gossip: { members: this.members.summaries() } });
     this.fetcher.onSessionOpened();
     this.checkMajority();
+  }
+
+  private violationLog: LogLimiter | null = null;
+
+  onViolation(session: Session, reason: string, violation: boolean): void {
+    if (!violation) {
+      this.logger.warn('closing link', { peer: session.peerId, reason });
+      return;
+    }
+    this.violationLog ??= new LogLimiter(this.o.env);
+    const allowed = this.violationLog.allow(session.peerId);
+    if (allowed) {
+      this.logger.warn('peer broke the protocol; link dropped', {
+        peer: session.peerId,
+        address: session.link.peer.address,
+        reason: reason.slice(0, 300),
+        suppressed: allowed.suppressed || undefined,
+      });
+    }
   }
 
   onWelcome(_session: Session): void {
@@ -300,6 +321,7 @@ export class Node implements SessionHost {
     });
     if (done.length) {
       this.counters.opsRemote += done.length;
+      this.logger.debug('appended', { ops: done.length, first: done[0]!.op.path });
       this.afterAppend(done);
     }
     return gap;

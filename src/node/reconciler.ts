@@ -37,6 +37,14 @@ export interface ReconcilerOptions {
 const BATCH = 8192;
 const RETRY_MS = [1000, 5000, 15000, 60000];
 
+interface ReadyFile {
+  a: Extract<Action, { kind: 'write' }>;
+  tmp: TempFile;
+  mismatched: string[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 export interface Transfer {
   path: string;
   size: number;
@@ -219,7 +227,9 @@ export class Reconciler {
           this.failed(a, err, replan);
         }
       }
-      await txn.commit();
+      // Index only: no fsync needed. After a crash the scan finds the disk showing the
+      // versions the state puts there and relabels them without recording anything.
+      await txn.commit(false);
     });
   }
 
@@ -336,7 +346,7 @@ export class Reconciler {
     mismatched: string[],
     replan: Set<string>,
   ): Promise<void> {
-    const { fs, store } = this.o;
+    const { fs } = this.o;
     const content = a.version.content;
     if (!content) return;
     if (!(await this.check(a.path, a.expect, mismatched))) return;
@@ -349,36 +359,90 @@ export class Reconciler {
       const st = await this.o.assembler.fill(tmp, a.path, content, near);
       this.stats.localBytes += st.localBytes;
       this.stats.remoteBytes += st.remoteBytes;
-      await this.o.mutex.run(async () => {
-        if (a.expect?.type === EntryType.Directory) {
-          if (!(await this.check(a.path, a.expect, mismatched))) return tmp.abort();
-          await this.clear(a.path, a.expect);
-        }
-        const expect = a.expect?.type === EntryType.Directory ? null : statOf(a.expect);
-        let result: Stat;
-        try {
-          result = await tmp.commit(a.path, {
-            mode: a.version.mode & 0o777,
-            mtimeMs: a.version.mtimeMs,
-            expect,
-          });
-        } catch (err) {
-          if ((err as { code?: string }).code === 'ERR_TARGET_CHANGED') {
-            mismatched.push(a.path); // the local change wins the race; it is recorded, then resolved
-            return;
-          }
-          throw err;
-        }
-        const txn = new Txn(store);
-        txn.setFile(a.path, entryFor(result, a.headPath, a.version));
-        await txn.commit();
-        this.stats.written++;
-      });
+      // The slow part (fsync of data and metadata) outside the disk lock, in parallel.
+      await tmp.prepare({ mode: a.version.mode & 0o777, mtimeMs: a.version.mtimeMs });
+      await this.submit({ a, tmp, mismatched });
     } catch (err) {
       await tmp.abort().catch(() => {});
       throw err;
     } finally {
       this.transfers.delete(a.path);
+    }
+  }
+
+  private readonly ready: ReadyFile[] = [];
+  private committing = false;
+
+  /** Queue a prepared file for the next group commit; resolves once it is in place. */
+  private submit(item: Omit<ReadyFile, 'resolve' | 'reject'>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ready.push({ ...item, resolve, reject });
+      if (!this.committing) void this.commitGroups();
+    });
+  }
+
+  /**
+   * Group commit: every prepared file waiting goes in under one disk lock (re-check and
+   * rename each, one index transaction), then each touched folder is fsynced once.
+   */
+  private async commitGroups(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.ready.length) {
+        const group = this.ready.splice(0);
+        const outcome = new Map<ReadyFile, unknown>();
+        const dirs = new Set<string>();
+        await this.o.mutex.run(async () => {
+          const txn = new Txn(this.o.store);
+          for (const item of group) {
+            try {
+              const result = await this.commitOne(item);
+              if (result) {
+                txn.setFile(item.a.path, entryFor(result, item.a.headPath, item.a.version));
+                dirs.add(parentOf(item.a.path));
+                this.stats.written++;
+              }
+              outcome.set(item, null);
+            } catch (err) {
+              outcome.set(item, err);
+            }
+          }
+          await txn.commit(false);
+        });
+        await Promise.all([...dirs].map((d) => this.o.fs.fsyncDir(d).catch(() => {})));
+        for (const item of group) {
+          const err = outcome.get(item);
+          if (err) item.reject(err);
+          else item.resolve();
+        }
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async commitOne({ a, tmp, mismatched }: ReadyFile): Promise<Stat | null> {
+    if (a.expect?.type === EntryType.Directory) {
+      if (!(await this.check(a.path, a.expect, mismatched))) {
+        await tmp.abort();
+        return null;
+      }
+      await this.clear(a.path, a.expect);
+    }
+    const expect = a.expect?.type === EntryType.Directory ? null : statOf(a.expect);
+    try {
+      return await tmp.commit(a.path, {
+        mode: a.version.mode & 0o777,
+        mtimeMs: a.version.mtimeMs,
+        expect,
+        syncDir: false,
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_TARGET_CHANGED') {
+        mismatched.push(a.path); // the local change wins the race; it is recorded, then resolved
+        return null;
+      }
+      throw err;
     }
   }
 

@@ -238,13 +238,15 @@ export class Recorder {
     // loser aside and writing the winner)? Then nobody deleted anything; the reconciler
     // puts back whatever belongs here.
     const layout = layoutOf(txn, headPath, this.ctx.isCommitted);
+    const placements = [layout.main, ...layout.copies];
+    // Nothing belongs here any more (we applied a remote delete, or moved it): the disk
+    // already agrees with the state.
+    const placedHere = placements.some((p) => p?.diskPath === path);
     const movedAway =
       entry.version !== null &&
-      [layout.main, ...layout.copies].some(
-        (p) => p && p.diskPath !== path && sameDot(p.version?.dot, entry.version),
-      );
+      placements.some((p) => p && p.diskPath !== path && sameDot(p.version?.dot, entry.version));
     this.unsettled.add(headPath);
-    if (movedAway) return null;
+    if (!placedHere || movedAway) return null;
     const seq = txn.held(this.ctx.store.origin) + 1;
     const dot = { origin: this.ctx.store.origin, seq };
     const base = shown ? shown.clock : this.shownClock(txn, headPath, null);

@@ -148,7 +148,7 @@ async function recordChunk(
       matchContent: true,
     });
     const unsettled = o.recorder.unsettled;
-    await txn.commit();
+    await txn.commit(recorded.length > 0);
     return { recorded, unsettled };
   });
   if (ops.recorded.length || ops.unsettled.size) o.onRecorded(ops.recorded, ops.unsettled);

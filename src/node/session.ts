@@ -13,6 +13,8 @@ import type { Logger } from '../util/logger.ts';
 import { operationProblem } from './validate.ts';
 
 export const MAX_BATCH_OPS = 512;
+/** net/errors.ts CloseCode.Protocol: the dialler backs off as after a refusal. */
+const PROTOCOL_CLOSE = 4012;
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 export interface SessionHost {
@@ -25,6 +27,8 @@ export interface SessionHost {
   onGossip(session: Session, gossip: Gossip): void;
   onWelcome(session: Session): void;
   onClose(session: Session, reason: string): void;
+  /** A link is being dropped (violation: the peer broke the protocol). */
+  onViolation(session: Session, reason: string, violation: boolean): void;
 }
 
 export class ProtocolError extends Error {
@@ -78,10 +82,11 @@ export class Session {
     return this.link.send(frame);
   }
 
-  close(reason: string): void {
+  /** Drop the link because the peer broke the protocol (logged once per peer per minute). */
+  close(reason: string, violation = true): void {
     if (this.closed) return;
-    this.host.logger.warn('closing link', { peer: this.peerId, reason });
-    this.link.close(reason);
+    this.host.onViolation(this, reason, violation);
+    this.link.close(reason, violation ? PROTOCOL_CLOSE : undefined);
   }
 
   /** New operations were appended locally: send what the peer lacks. */
@@ -146,6 +151,10 @@ export class Session {
       this.host.onWelcome(this);
       this.notifyAppended();
     } else if ('ops' in f) {
+      if (f.ops.ops.length > MAX_BATCH_OPS) {
+        this.close(`batch of ${f.ops.ops.length} operations (limit ${MAX_BATCH_OPS})`);
+        return;
+      }
       const decoded: { op: Operation; bytes: Uint8Array }[] = [];
       for (const bytes of f.ops.ops) {
         let op: Operation;
@@ -171,7 +180,7 @@ export class Session {
         if (gap) this.send({ welcome: { logClock: this.host.store.clock() } });
         if (caughtUp) this.caughtUp = true;
       });
-      this.ingesting.catch((err: unknown) => this.close(`cannot store operations: ${String(err)}`));
+      this.ingesting.catch((err: unknown) => this.close(`cannot store operations: ${String(err)}`, false));
     } else if ('blockRequest' in f) {
       if (this.serving >= 256) {
         this.close('too many block requests in flight');

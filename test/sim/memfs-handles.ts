@@ -54,6 +54,13 @@ export class MemTempFile implements TempFile {
     this.tree.modified(this.file);
   }
 
+  async prepare(meta: { mode: number; mtimeMs: number }): Promise<void> {
+    this.ensureOpen();
+    this.file.mode = meta.mode & this.modeMask;
+    this.file.mtimeMs = meta.mtimeMs;
+    this.tree.touched(this.file);
+  }
+
   async commit(target: string, opts: CommitOptions): Promise<Stat> {
     this.ensureOpen();
     checkSyncedPath(target);
