@@ -8,6 +8,7 @@ import { checkConverged, checkNoLostWrite, RUNS, runCase } from './check.ts';
 
 // A fixed seed keeps CI deterministic; `npm run soak` explores new schedules.
 const SEED = Number(process.env.SIM_SEED ?? 20261125);
+
 import { SimCluster } from './cluster.ts';
 import { arbAction, Oracle } from './schedule.ts';
 
