@@ -254,12 +254,17 @@ export class Detector {
 
   private retryLater(path: string, err: unknown): void {
     const code = (err as { code?: string }).code;
-    if (code !== 'ERR_CHANGED_WHILE_READING' && code !== 'ERR_NOT_FOUND') {
-      this.o.logger.warn('cannot read; will retry', { path, error: (err as Error).message ?? String(err) });
-      this.touch([path], 1000);
+    if (code === 'ERR_CHANGED_WHILE_READING') {
+      this.touch([path]); // still being written: look again once it settles
       return;
     }
-    this.touch([path]);
+    if (code === 'ERR_NOT_FOUND') {
+      this.o.logger.info('file vanished while being read; looking again', { path });
+      this.touch([path]);
+      return;
+    }
+    this.o.logger.warn('cannot read; will retry', { path, error: (err as Error).message ?? String(err) });
+    this.touch([path], 1000);
   }
 }
 
