@@ -7,5 +7,7 @@ const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../src/cli/main.ts');
 const code = await main(process.argv.slice(2));
-// A finished command (the daemon returns only once it has shut down) leaves nothing running.
+// A finished command (the daemon returns only once it has shut down) leaves nothing running;
+// but piped output must be written out first.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((r) => s.write('', r))));
 process.exit(code);

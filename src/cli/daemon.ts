@@ -11,6 +11,7 @@ import { type Db, Store } from '../log/store.ts';
 import { createWsTransport, type WsTransport } from '../net/transport.ts';
 import type { PeerLink } from '../net/types.ts';
 import { Node } from '../node/node.ts';
+import type { Frame } from '../proto/types.ts';
 import { realEnv } from '../util/env.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
 import { type DaemonArgs, UsageError } from './args.ts';
@@ -57,8 +58,8 @@ function listenHosts(a: DaemonArgs, secret: string | null, log: Logger): string[
     }
     return [a.listen];
   }
-  if (secret) return ['::', '0.0.0.0'];
-  if (a.insecure) return ['::', '0.0.0.0'];
+  // '::' takes IPv4 too on dual-stack Linux; the caller falls back to 0.0.0.0 without IPv6.
+  if (secret || a.insecure) return ['::'];
   log.warn(
     'no cluster secret: listening on loopback only (set --secret or RESONATE_SECRET to sync across machines)',
   );
@@ -110,12 +111,12 @@ export async function runDaemon(a: DaemonArgs, out: NodeJS.WritableStream = proc
     secret,
     clusterSize,
   });
-  try {
-    transport = await createWsTransport({
+  const listen = async (listenHosts: string[]) =>
+    createWsTransport({
       nodeId: store.nodeId,
       origin: store.origin,
       port: a.port,
-      listenHosts: hosts,
+      listenHosts,
       peers: a.peers,
       secret,
       tls,
@@ -124,14 +125,29 @@ export async function runDaemon(a: DaemonArgs, out: NodeJS.WritableStream = proc
       clusterSize,
       logger: log.child({ part: 'net' }),
     });
+  try {
+    try {
+      transport = await listen(hosts);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_PORT_IN_USE' || hosts[0] !== '::') throw err;
+      transport = await listen(['0.0.0.0']); // no IPv6 on this machine
+    }
   } catch (err) {
     await store.close();
     const e = err as { code?: string; message?: string };
     if (e.code === 'ERR_PORT_IN_USE') throw new StartError(`port ${a.port} is already in use`);
     throw new StartError(e.message ?? String(err));
   }
-  const pending: PeerLink[] = [];
-  transport.onLink = (link) => pending.push(link);
+  // Peers may link while the start-up scan runs: keep their frames until the node takes over.
+  const pending: { link: PeerLink; frames: Frame[]; closed: boolean }[] = [];
+  transport.onLink = (link) => {
+    const held = { link, frames: [] as Frame[], closed: false };
+    link.onFrame = (f) => held.frames.push(f);
+    link.onClose = () => {
+      held.closed = true;
+    };
+    pending.push(held);
+  };
 
   const addr = transport.address();
   out.write(
@@ -199,6 +215,10 @@ export async function runDaemon(a: DaemonArgs, out: NodeJS.WritableStream = proc
     ms: Date.now() - started,
   });
   transport.onLink = (link) => node?.attach(link);
-  for (const link of pending.splice(0)) node.attach(link);
+  for (const held of pending.splice(0)) {
+    if (held.closed) continue;
+    node.attach(held.link);
+    for (const f of held.frames) held.link.onFrame(f);
+  }
   return stopped;
 }

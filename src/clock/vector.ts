@@ -20,11 +20,27 @@ export function sameDot(a: Dot | null | undefined, b: Dot | null | undefined): b
   return !!a && !!b && a.origin === b.origin && a.seq === b.seq;
 }
 
+// Exception lookups by set, built once per clock object (clocks are never mutated), so that
+// clocks with many exceptions (hostile or not) cost linear, not quadratic, time.
+const exceptSets = new WeakMap<Clock, Set<string>>();
+function exceptSet(c: Clock): Set<string> {
+  let set = exceptSets.get(c);
+  if (!set) {
+    set = new Set(c.except.map(dotKey));
+    exceptSets.set(c, set);
+  }
+  return set;
+}
+
 export function covers(c: Clock, d: Dot): boolean {
   const top = c.vv[d.origin] ?? 0;
   if (d.seq < 1 || d.seq > top) return false;
-  for (const e of c.except) if (e.origin === d.origin && e.seq === d.seq) return false;
-  return true;
+  if (c.except.length === 0) return true;
+  if (c.except.length < 8) {
+    for (const e of c.except) if (e.origin === d.origin && e.seq === d.seq) return false;
+    return true;
+  }
+  return !exceptSet(c).has(dotKey(d));
 }
 
 /** Canonical form of any clock-like value (also used to sanitise decoded input). */

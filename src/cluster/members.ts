@@ -26,6 +26,8 @@ export class Members {
   private readonly selfRefused = new Set<string>();
   private readonly selfRefusedList: Refusal[] = [];
   private version = 0;
+  /** Summaries of unknown members refused because the table was full. */
+  rejected = 0;
 
   constructor(private readonly o: MembersOptions) {}
 
@@ -70,6 +72,12 @@ export class Members {
       return false;
     }
     const known = this.others.get(s.nodeId);
+    // At most one member more than configured (room for a node whose log was wiped and came
+    // back under a new id): a peer cannot invent members to raise the quorum out of reach.
+    if (!known && this.others.size >= this.o.clusterSize) {
+      this.rejected++;
+      return false;
+    }
     if (known && known.summary.version >= s.version) {
       if (known.summary.version === s.version) known.heardMs = this.o.now();
       return false;

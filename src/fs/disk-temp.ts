@@ -5,7 +5,7 @@
 import { type FileHandle, link, rename, unlink } from 'node:fs/promises';
 import type { PinnedDir } from './disk-confine.ts';
 import { errnoOf, isMissing, toFsError } from './disk-errors.ts';
-import { lstatOrNull, utimeSeconds } from './disk-stat.ts';
+import { lstatOrNull, toStat, utimeSeconds } from './disk-stat.ts';
 import { checkSyncedPath } from './fs-paths.ts';
 import { baseName, parentOf } from './paths.ts';
 import { describeStat, sameEntry } from './stat-match.ts';
@@ -16,7 +16,7 @@ const NO_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'E
 
 export class DiskTempFile implements TempFile {
   private state: 'open' | 'busy' | 'done' = 'open';
-  private prepared = false;
+  private prepared: Stat | null = null;
 
   constructor(
     readonly path: string,
@@ -49,8 +49,8 @@ export class DiskTempFile implements TempFile {
       await this.fh.chmod(meta.mode & this.modeMask);
       await this.fh.utimes(seconds, seconds);
       await this.fh.sync();
+      this.prepared = toStat(await this.fh.stat());
       await this.fh.close();
-      this.prepared = true;
     } catch (err) {
       throw toFsError(err, this.path);
     }
@@ -84,10 +84,13 @@ export class DiskTempFile implements TempFile {
         await rename(tempEntry, entry);
       }
       this.state = 'done';
-      if (opts.syncDir !== false) await this.dir.sync();
       const st = await lstatOrNull(entry);
+      if (opts.syncDir !== false) await this.dir.sync();
       if (st === null) throw new FsError('ERR_TARGET_CHANGED', target, 'vanished right after commit');
-      return st;
+      // What we wrote, not what is there now: if the user changed the file in the instant
+      // since the rename, the caller's index then differs from the disk and the change is seen.
+      const p = this.prepared!;
+      return { ...st, ino: p.ino, size: p.size, mtimeMs: p.mtimeMs, mode: p.mode, kind: 'file' };
     } catch (err) {
       await this.cleanup();
       throw toFsError(err, target);

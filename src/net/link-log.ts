@@ -26,7 +26,8 @@ export class LinkLog {
 
   linked(link: WsLink): void {
     const { nodeId, address, outbound } = link.peer;
-    this.log.info('peer linked', { node: nodeId, address, outbound });
+    // The node logs the connection (rate limited); here it is detail.
+    this.log.debug('peer linked', { node: nodeId, address, outbound });
   }
 
   ended(link: WsLink, end: LinkEnd, shuttingDown: boolean): void {
@@ -39,7 +40,7 @@ export class LinkLog {
     } else if (end.linked) {
       const fields = { node, address, reason: end.reason, by: end.by, upMs: end.upMs };
       if (end.code === CloseCode.Duplicate) this.log.debug('duplicate link closed', fields);
-      else this.log.info('peer link closed', fields);
+      else this.log.debug('peer link closed', fields);
     } else if (end.refusal) {
       if (end.refusal.kind === 'self') this.log.debug('closed a connection to ourselves', { address });
       else this.refusal('refused peer', `${where} ${end.refusal.kind}`, address, end.reason, node);

@@ -212,7 +212,8 @@ export class Detector {
     for (const p of expired) gone.add(p);
     const candidates = [...this.vanished.keys()].filter((p) => !gone.has(p));
     if (observed.size === 0 && gone.size === 0) return;
-    const deletesAllowed = gone.size === 0 || (await this.o.deletesAllowed());
+    // Renames are deletions too (of their source): both wait while the folder looks unmounted.
+    const deletesAllowed = (gone.size === 0 && candidates.length === 0) || (await this.o.deletesAllowed());
     const recorded = await this.o.mutex.run(async () => {
       // Re-check under the lock: anything that moved since it was hashed waits for another round.
       const present: Observation[] = [];
@@ -231,7 +232,7 @@ export class Detector {
       const ops = await this.o.recorder.record(txn, {
         present,
         gone: deletesAllowed ? confirmed : [],
-        candidates: deletesAllowed ? candidates : [...candidates, ...confirmed],
+        candidates: deletesAllowed ? candidates : [],
       });
       if (!deletesAllowed)
         for (const p of confirmed) if (store.getFile(p)) this.vanished.set(p, this.o.env.now());

@@ -26,7 +26,7 @@ import { Reconciler } from './reconciler.ts';
 import { Recorder } from './recorder.ts';
 import { type ScanProgress, type ScanResult, scan } from './scanner.ts';
 import { Session, type SessionHost } from './session.ts';
-import { clockProblem, isOrigin } from './validate.ts';
+import { clockProblem, isOrigin, LIMITS } from './validate.ts';
 
 /**
  * A file of ours inside the folder. If it vanishes while the index knows files, the folder
@@ -252,7 +252,10 @@ export class Node implements SessionHost {
     if (old && !old.isClosed) old.close('replaced by a newer link', false);
     const s = new Session(link, this, () => this.o.env.now());
     this.sessions.set(link.peer.nodeId, s);
-    this.logger.info('peer connected', { peer: link.peer.nodeId, address: link.peer.address });
+    this.logOnce(`link ${link.peer.nodeId}`, 'peer connected', {
+      peer: link.peer.nodeId,
+      address: link.peer.address,
+    });
     s.start();
     s.send({ gossip: { members: this.members.summaries() } });
     this.fetcher.onSessionOpened();
@@ -260,6 +263,14 @@ export class Node implements SessionHost {
   }
 
   private violationLog: LogLimiter | null = null;
+  private linkLog: LogLimiter | null = null;
+
+  /** Connection churn (a flapping or hostile peer) must not flood the log. */
+  private logOnce(key: string, msg: string, fields: Record<string, string | number | undefined>): void {
+    this.linkLog ??= new LogLimiter(this.o.env, 10_000);
+    const ok = this.linkLog.allow(key);
+    if (ok) this.logger.info(msg, { ...fields, suppressed: ok.suppressed || undefined });
+  }
 
   onViolation(session: Session, reason: string, violation: boolean): void {
     if (!violation) {
@@ -286,7 +297,7 @@ export class Node implements SessionHost {
     if (this.sessions.get(session.peerId) === session) this.sessions.delete(session.peerId);
     this.fetcher.onSessionClosed(session);
     if (!this.stopping) {
-      this.logger.info('peer disconnected', { peer: session.peerId, reason });
+      this.logOnce(`unlink ${session.peerId}`, 'peer disconnected', { peer: session.peerId, reason });
       this.checkMajority();
     }
   }
@@ -330,7 +341,7 @@ export class Node implements SessionHost {
   async serveBlock(req: BlockRequest): Promise<BlockReply> {
     const block = { offset: req.offsetHint, length: req.length, hash: req.hash };
     const missing = { id: req.id, data: new Uint8Array(), missing: true };
-    if (req.length <= 0 || req.length > 64 * 1024 * 1024 || req.hash.length !== 32) return missing;
+    if (req.length <= 0 || req.length > LIMITS.blockBytes || req.hash.length !== 32) return missing;
     const places: { path: string; offset: number }[] = [];
     const hinted = req.pathHint ? this.store.getFile(req.pathHint) : null;
     if (
@@ -403,7 +414,11 @@ export class Node implements SessionHost {
       });
       return;
     }
-    if (!minority) this.reportMajority();
+    if (!minority) {
+      this.minorityTimer?.cancel();
+      this.minorityTimer = null;
+      this.reportMajority();
+    }
   }
 
   private reportMajority(): void {

@@ -35,7 +35,7 @@ export function statMatches(stat: Stat | null, entry: FileEntry | null): boolean
   if (entryType(stat) !== entry.type || stat.ino !== entry.ino) return false;
   if (stat.kind === 'dir') return true; // directory times change with their contents
   return (
-    stat.size === entry.size &&
+    (stat.kind === 'link' || stat.size === entry.size) && // a link's size is its target's length: we store 0
     stat.mtimeMs === entry.mtimeMs &&
     stat.ctimeMs === entry.ctimeMs &&
     (stat.mode & 0o777) === (entry.mode & 0o777)

@@ -239,7 +239,7 @@ export class Reconciler {
       case 'moveDir': {
         if (!(await this.check(a.from, a.expect, mismatched)) || !(await this.check(a.to, null, mismatched)))
           return;
-        await this.ensureParent(a.to, replan);
+        await this.ensureParent(a.to, replan, txn);
         await fs.rename(a.from, a.to);
         const st = await fs.lstat(a.to);
         txn.setFile(a.from, null);
@@ -258,7 +258,7 @@ export class Reconciler {
           !(await this.check(a.to, a.expectTo, mismatched))
         )
           return;
-        await this.ensureParent(a.to, replan);
+        await this.ensureParent(a.to, replan, txn);
         await fs.rename(a.from, a.to);
         let st = await fs.lstat(a.to);
         if (st && (st.mode & 0o777) !== (a.version.mode & 0o777)) {
@@ -294,7 +294,7 @@ export class Reconciler {
         // Symlinks: replaced in place (there is no atomic way to swap a link for a file).
         if (!(await this.check(a.path, a.expect, mismatched))) return;
         await this.clear(a.path, a.expect);
-        await this.ensureParent(a.path, replan);
+        await this.ensureParent(a.path, replan, txn);
         await fs.symlink(a.version.link, a.path);
         const st = await fs.lstat(a.path);
         if (st) txn.setFile(a.path, entryFor(st, a.headPath, a.version));
@@ -461,13 +461,29 @@ export class Reconciler {
   }
 
   /** A file's folder must exist; if it does not yet, create it and let its own round label it. */
-  private async ensureParent(path: string, replan: Set<string>): Promise<void> {
+  private async ensureParent(path: string, replan: Set<string>, txn?: Txn): Promise<void> {
     const dir = parentOf(path);
     if (dir === '') return;
     const st = await this.o.fs.lstat(dir);
     if (st?.kind === 'dir') return;
     if (st) throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ERR_PARENT' });
-    await this.o.fs.mkdir(dir, 0o755);
+    // Index the folder we create (as implicit), or the detector would record it as new.
+    const create = async (t: Txn) => {
+      await this.o.fs.mkdir(dir, 0o755);
+      for (let d = dir; d !== ''; d = parentOf(d)) {
+        if (t.getFile(d)) break;
+        const made = await this.o.fs.lstat(d);
+        if (made) t.setFile(d, entryFor(made, d, null));
+      }
+    };
+    if (txn) await create(txn);
+    else {
+      await this.o.mutex.run(async () => {
+        const t = new Txn(this.o.store);
+        await create(t);
+        await t.commit(false);
+      });
+    }
     replan.add(dir);
   }
 

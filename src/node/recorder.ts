@@ -191,7 +191,10 @@ export class Recorder {
     // Already what the replicated state puts here? Then it is our own write: no operation.
     const layout = layoutOf(txn, headPath, this.ctx.isCommitted);
     const placed = [layout.main, ...layout.copies].find((p) => p?.diskPath === obs.path) ?? null;
-    if (placed && showsVersion(obs, placed.version)) {
+    // (A real folder where the state has only an implicit one — it exists because of its
+    // children — is recorded: otherwise it would vanish on peers once they are gone.)
+    const implicitOnly = placed?.version === null && s.kind === 'dir' && !entry;
+    if (placed && showsVersion(obs, placed.version) && !implicitOnly) {
       txn.setFile(obs.path, entryOf(obs, headPath, placed.version?.dot ?? null));
       return null;
     }

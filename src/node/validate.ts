@@ -9,7 +9,9 @@ import { type Clock, type Content, Kind, type Operation } from '../proto/types.t
 
 export const LIMITS = {
   clockEntries: 4096,
-  clockExceptions: 65536,
+  clockExceptions: 4096,
+  /** Largest block (content-defined chunks are far smaller; fixed blocks of other writers too). */
+  blockBytes: 16 * 1024 * 1024,
   blocksPerFile: 1 << 20,
   renameEntries: 1 << 20,
   linkBytes: 4096,
@@ -59,6 +61,7 @@ export function contentProblem(c: Content | null, inlineMax = LIMITS.inlineBytes
   const hash = createHash('sha256');
   for (const b of c.blocks) {
     if (b.offset !== offset || !isCount(b.length) || b.length === 0) return 'blocks do not tile the file';
+    if (b.length > LIMITS.blockBytes) return `block larger than ${LIMITS.blockBytes} bytes`;
     if (b.hash.length !== HASH_BYTES) return 'bad block hash';
     hash.update(b.hash);
     offset += b.length;

@@ -49,6 +49,11 @@ class ChokidarWatcher implements Watcher {
       ignored: (abs: string, stats?: Stats) => this.isIgnored(abs, stats),
     });
     this.fsw.on('all', (event, abs) => this.onEvent(event, abs));
+    // chokidar drops a 'change' whose mtime did not move (a chmod): pass the raw fs.watch
+    // event on as 'unknown' so the node re-stats the path itself.
+    this.fsw.on('raw', (raw: string, evPath: string, details: unknown) =>
+      this.onRaw(raw, evPath, (details as { watchedPath?: string } | null)?.watchedPath),
+    );
     this.fsw.on('error', (err) => this.onChokidarError(err));
     this.started = this.start();
     this.started.catch(() => {}); // surfaced through ready()
@@ -103,6 +108,18 @@ class ChokidarWatcher implements Watcher {
     if (kind === undefined || path === null) return;
     this.opts.onEvents([{ path, kind }]);
     if (kind === 'addDir') this.rescanWhenWatched(abs, 0);
+  }
+
+  private onRaw(raw: string, evPath: string, watchedPath: string | undefined): void {
+    if (this.closed || raw !== 'change' || !evPath || !watchedPath) return;
+    // A file's own watch reports its base name; a folder's watch the child's name.
+    const candidates = watchedPath.endsWith(`/${evPath}`)
+      ? [watchedPath, join(watchedPath, evPath)]
+      : [join(watchedPath, evPath)];
+    for (const abs of candidates) {
+      const path = this.rel(abs);
+      if (path !== null && !this.isIgnoredRel(path, false)) this.opts.onEvents([{ path, kind: 'unknown' }]);
+    }
   }
 
   /**
