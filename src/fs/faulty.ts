@@ -97,6 +97,14 @@ export class FaultyFs implements FileSystem {
     this.trip('readdir', path);
     return this.inner.readdir(path);
   }
+  async readdirStat(path: string): Promise<{ name: string; stat: Stat | null }[]> {
+    this.trip('readdir', path);
+    const entries = await this.inner.readdirStat(path);
+    return entries.map((e) => {
+      this.trip('lstat', path === '' ? e.name : `${path}/${e.name}`);
+      return e;
+    });
+  }
   async readlink(path: string): Promise<string> {
     this.trip('readlink', path);
     return this.inner.readlink(path);

@@ -18,14 +18,19 @@ export function parseIgnoreFile(text: string): string[] {
     .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
+/**
+ * Not synced unless .resonateignore says otherwise (`!pattern`): editors' temp and lock
+ * files, which are written, renamed away or deleted within moments and mean nothing to a peer.
+ */
+export const DEFAULT_IGNORES = ['.goutputstream-*', '.*.swp', '.*.swx', '.*.swo', '.#*', '.~lock.*#', '~$*'];
+
 export function createIgnoreRules(patterns: readonly string[] = []): IgnoreRules {
-  const matcher: Ignore = ignore().add([...patterns]);
+  const matcher: Ignore = ignore().add([...DEFAULT_IGNORES, ...patterns]);
   return {
     patterns,
     ignores(path, isDir) {
       if (path === '' || path === IGNORE_FILE) return false;
       if (isOwnName(path)) return true;
-      if (patterns.length === 0) return false;
       return matcher.ignores(isDir ? `${path}/` : path);
     },
   };

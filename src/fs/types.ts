@@ -60,6 +60,8 @@ export interface FileSystem {
   readonly root: string;
   lstat(path: string): Promise<Stat | null>;
   readdir(path: string): Promise<DirEntry[]>;
+  /** readdir plus the lstat of each entry (null if it vanished meanwhile), in one pass over the folder. */
+  readdirStat(path: string): Promise<{ name: string; stat: Stat | null }[]>;
   readlink(path: string): Promise<string>;
   openRead(path: string): Promise<ReadHandle>;
   /** A temp file in the folder that will hold `target` (which must be a directory). */

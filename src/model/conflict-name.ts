@@ -6,6 +6,20 @@ import { nodeOf } from './version.ts';
 
 export const CONFLICT_MARK = '.conflict-';
 
+/** Longest file name most filesystems accept, in bytes. */
+const NAME_MAX = 255;
+
+/** Cut a string to at most `max` UTF-8 bytes without splitting a character. */
+function fitBytes(s: string, max: number): string {
+  if (Buffer.byteLength(s) <= max) return s;
+  let out = '';
+  for (const ch of s) {
+    if (Buffer.byteLength(out + ch) > max) break;
+    out += ch;
+  }
+  return out;
+}
+
 export function conflictName(path: string, loser: Version, attempt = 0): string {
   const slash = path.lastIndexOf('/');
   const dir = slash < 0 ? '' : path.slice(0, slash + 1);
@@ -13,9 +27,12 @@ export function conflictName(path: string, loser: Version, attempt = 0): string 
   const dotAt = baseName.lastIndexOf('.');
   const hasExt = dotAt > 0;
   const stem = hasExt ? baseName.slice(0, dotAt) : baseName;
-  const ext = hasExt ? baseName.slice(dotAt) : '';
   const tag = `${nodeOf(loser.dot.origin)}-${hlcStamp(loser.hlc)}${attempt > 0 ? `-${attempt + 1}` : ''}`;
-  return `${dir}${stem}${CONFLICT_MARK}${tag}${ext}`;
+  // A long name is shortened (extension first kept, then the stem) to stay a valid name.
+  const mark = `${CONFLICT_MARK}${tag}`;
+  const ext = fitBytes(hasExt ? baseName.slice(dotAt) : '', 32);
+  const room = Math.max(1, NAME_MAX - Buffer.byteLength(mark) - Buffer.byteLength(ext));
+  return `${dir}${fitBytes(stem, room)}${mark}${ext}`;
 }
 
 /**

@@ -5,11 +5,11 @@
 // blocks in flight, so multi-GB files stream.
 import { createHash } from 'node:crypto';
 import type { FileSystem, TempFile } from '../fs/types.ts';
-import type { Store } from '../log/store.ts';
-import type { Block, Content, FileEntry } from '../proto/types.ts';
+import type { Block, Content } from '../proto/types.ts';
+import type { LocalBlocks } from './local-blocks.ts';
 
 export interface BlockFetcher {
-  /** The block's bytes from some peer (verified by the caller), or null if no peer has it. */
+  /** The block's bytes from some peer, verified against its hash, or null if no peer has it. */
   fetch(block: Block, pathHint: string): Promise<Uint8Array | null>;
 }
 
@@ -38,20 +38,19 @@ export function verify(data: Uint8Array, block: Block): boolean {
 
 export class ContentAssembler {
   constructor(
-    private readonly fs: FileSystem,
-    private readonly store: Store,
+    private readonly local: LocalBlocks,
     private readonly remote: BlockFetcher,
   ) {}
 
   /**
-   * Write `content` into `tmp`. `near` lists indexed files likely to share blocks (the
-   * file's previous version), tried before the global block index.
+   * Write `content` into `tmp`. `near` lists files likely to share blocks (the file's
+   * previous version), tried before the global block index.
    */
   async fill(
     tmp: TempFile,
     path: string,
     content: Content,
-    near: [string, FileEntry][] = [],
+    near: readonly string[] = [],
   ): Promise<FillStats> {
     const stats: FillStats = { localBytes: 0, remoteBytes: 0 };
     if (content.inlineData.length === content.size && content.size > 0) {
@@ -60,12 +59,7 @@ export class ContentAssembler {
       await tmp.write(content.inlineData, 0);
       return stats;
     }
-    const nearby = new Map<string, { path: string; offset: number }>();
-    for (const [diskPath, e] of near) {
-      for (const b of e.content?.blocks ?? []) {
-        nearby.set(Buffer.from(b.hash).toString('hex'), { path: diskPath, offset: b.offset });
-      }
-    }
+    const hints = [...near];
     const inFlight = new Set<Promise<void>>();
     let bytesInFlight = 0;
     let failed: unknown = null;
@@ -78,7 +72,7 @@ export class ContentAssembler {
       }
       if (failed) break;
       bytesInFlight += block.length;
-      const p = this.one(tmp, path, block, nearby, stats)
+      const p = this.one(tmp, path, block, hints, stats)
         .catch((err: unknown) => {
           failed ??= err;
         })
@@ -97,34 +91,19 @@ export class ContentAssembler {
     tmp: TempFile,
     path: string,
     block: Block,
-    nearby: Map<string, { path: string; offset: number }>,
+    hints: string[],
     stats: FillStats,
   ): Promise<void> {
-    const local = await this.readLocal(block, nearby);
+    const local = await this.local.read(block, hints);
     if (local) {
       stats.localBytes += block.length;
       await tmp.write(local, block.offset);
       return;
     }
-    const data = await this.remote.fetch(block, path);
-    if (!data || !verify(data, block)) throw new ContentUnavailableError(path);
+    const data = await this.remote.fetch(block, path); // verified by the fetcher
+    if (!data) throw new ContentUnavailableError(path);
     stats.remoteBytes += block.length;
     await tmp.write(data, block.offset);
-  }
-
-  /** A verified copy of the block from this disk, if some indexed file still holds it. */
-  async readLocal(
-    block: Block,
-    nearby?: Map<string, { path: string; offset: number }>,
-  ): Promise<Uint8Array | null> {
-    const hex = Buffer.from(block.hash).toString('hex');
-    const places = [nearby?.get(hex), this.store.blockLocation(block.hash)];
-    for (const loc of places) {
-      if (!loc) continue;
-      const data = await readRange(this.fs, loc.path, loc.offset, block.length);
-      if (data && verify(data, block)) return data;
-    }
-    return null;
   }
 }
 

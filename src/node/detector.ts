@@ -6,12 +6,12 @@
 // rename becomes one RENAME rather than a delete and a create.
 import type { IgnoreRules } from '../fs/ignore.ts';
 import { isValidPath, isWithin } from '../fs/paths.ts';
-import type { FileSystem } from '../fs/types.ts';
+import type { FileSystem, Stat } from '../fs/types.ts';
 import type { WatchEvent } from '../fs/watcher/types.ts';
 import { K } from '../log/keys.ts';
 import type { Store } from '../log/store.ts';
 import { Txn } from '../log/txn.ts';
-import { EntryType } from '../proto/types.ts';
+import { EntryType, type FileEntry } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Mutex } from '../util/mutex.ts';
@@ -42,11 +42,17 @@ export interface DetectorOptions {
 }
 
 const MAX_BATCH = 512;
+/** An empty (or just truncated) file waits this long without change before it is recorded. */
+const EMPTY_QUIET_MS = 200;
+/** So does a new file of this size or more, for this long. */
+const LARGE_NEW_BYTES = 1024 * 1024;
+const LARGE_QUIET_MS = 100;
 const EXAMINE_PARALLEL = 8;
 
 export class Detector {
   private readonly due = new Map<string, number>();
   private readonly vanished = new Map<string, number>();
+  private readonly held = new Set<string>();
   private timer: Timer | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
   private running: Promise<void> | null = null;
@@ -74,9 +80,16 @@ export class Detector {
     this.arm(at);
   }
 
+  /** The reconciler is done with these paths: look at any that were held back meanwhile. */
+  release(paths: Iterable<string>): void {
+    const back: string[] = [];
+    for (const p of paths) if (this.held.delete(p)) back.push(p);
+    if (back.length) this.touch(back, 0);
+  }
+
   /** Nothing queued, waiting or being recorded. */
   get idle(): boolean {
-    return this.due.size === 0 && this.vanished.size === 0 && this.running === null;
+    return this.due.size === 0 && this.vanished.size === 0 && this.held.size === 0 && this.running === null;
   }
 
   get pending(): number {
@@ -132,7 +145,8 @@ export class Detector {
       for (const [p, at] of this.due) {
         if (at > now) continue;
         if (this.o.isBusy(p)) {
-          this.due.set(p, now + this.o.settleMs); // the reconciler is writing it: look again soon
+          this.due.delete(p);
+          this.held.add(p); // the reconciler is writing it: looked at once it is done (release)
           continue;
         }
         batch.push(p);
@@ -174,6 +188,11 @@ export class Detector {
       }
       if (stat.kind === 'other') return;
       this.vanished.delete(p);
+      const wait = this.unstableFor(stat, entry);
+      if (wait > 0) {
+        this.touch([p], wait);
+        return;
+      }
       try {
         observed.set(p, await observe(fs, p));
       } catch (err) {
@@ -251,6 +270,24 @@ export class Detector {
       return { ops, unsettled };
     });
     if (recorded.ops.length || recorded.unsettled.size) this.o.onRecorded(recorded.ops, recorded.unsettled);
+  }
+
+  /**
+   * A file that most likely is still being written gets more time than the usual settle:
+   * one just emptied or created empty (a writer truncates, then writes), and a large new
+   * file (copies and editors' temp files write for a while, with pauses). Returns how many
+   * more milliseconds to wait (0 = look now).
+   */
+  private unstableFor(stat: Stat, entry: FileEntry | null): number {
+    if (stat.kind !== 'file') return 0;
+    const age = this.o.env.now() - stat.mtimeMs;
+    const need =
+      stat.size === 0 && (entry === null || entry.size > 0)
+        ? EMPTY_QUIET_MS
+        : !entry && stat.size >= LARGE_NEW_BYTES
+          ? LARGE_QUIET_MS
+          : 0;
+    return need > 0 && age < need ? Math.min(need, need - age) : 0;
   }
 
   private retryLater(path: string, err: unknown): void {

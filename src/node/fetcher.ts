@@ -2,7 +2,7 @@
 // and on "missing" or a dropped link to the next one; several requests are in flight per
 // peer, bounded in count and bytes so a large transfer cannot swamp a link.
 import type { Block, BlockReply } from '../proto/types.ts';
-import type { BlockFetcher } from './content.ts';
+import { type BlockFetcher, verify } from './content.ts';
 import type { Session } from './session.ts';
 
 interface Pending {
@@ -40,7 +40,9 @@ export class Fetcher implements BlockFetcher {
     if (!p || p.session !== session) return; // stale or forged id: ignore
     this.inFlight.delete(reply.id);
     this.release(session, p.block.length);
-    if (reply.missing) {
+    // A reply that does not match the hash (a changed file, or a lying peer) counts as
+    // missing there: the next peer is asked.
+    if (reply.missing || !verify(reply.data, p.block)) {
       this.queue.unshift(p);
     } else {
       p.resolve(reply.data);

@@ -26,7 +26,9 @@ export function ingest(txn: Txn, op: Operation, bytes?: Uint8Array, wallMs?: num
     const before = txn.getHead(path) ?? emptyHead();
     const r = applyVersion(before, version);
     txn.setHead(path, r.head);
-    noteLiveness(txn, path, hasData(before), hasData(r.head));
+    // A folder that gains or loses its last live child may change shape (an implicit
+    // folder appears; a file or link there becomes a conflict copy): lay it out again too.
+    for (const dir of noteLiveness(txn, path, hasData(before), hasData(r.head))) affected.push(dir);
     txn.notePath(path, op);
     if (!r.accepted) {
       txn.refuse(op.origin, op.seq, path);
@@ -46,22 +48,25 @@ function hasData(h: Head): boolean {
  * Keep the live-children counts of the ancestors in step when a path gains or loses live
  * data: a directory exists on disk while any path below it has data.
  */
-function noteLiveness(txn: Txn, path: string, dataBefore: boolean, dataAfter: boolean): void {
+function noteLiveness(txn: Txn, path: string, dataBefore: boolean, dataAfter: boolean): string[] {
   const kids = txn.liveChildren(path) > 0;
   let was = dataBefore || kids;
   let now = dataAfter || kids;
   let child = path;
+  const changed: string[] = [];
   while (was !== now && child !== '') {
     const dir = parentOf(child);
     const n = txn.liveChildren(dir);
     const next = Math.max(0, n + (now ? 1 : -1));
     txn.setLiveChildren(dir, next);
+    if ((n === 0) !== (next === 0) && dir !== '') changed.push(dir);
     const dirHead = txn.getHead(dir);
     const dirData = !!dirHead && hasData(dirHead);
     was = dirData || n > 0;
     now = dirData || next > 0;
     child = dir;
   }
+  return changed;
 }
 
 /** The version an operation made at a path (from the log), for histories of versions no longer live. */

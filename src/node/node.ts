@@ -18,10 +18,11 @@ import type { BlockReply, BlockRequest, Gossip, MemberSummary, Operation, Versio
 import type { Env, Timer } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
 import { Mutex } from '../util/mutex.ts';
-import { ContentAssembler, readRange, verify } from './content.ts';
+import { ContentAssembler, readRange } from './content.ts';
 import { Detector } from './detector.ts';
 import { Fetcher } from './fetcher.ts';
 import { type Ingested, ingest } from './ingest.ts';
+import { LocalBlocks } from './local-blocks.ts';
 import { Reconciler } from './reconciler.ts';
 import { Recorder } from './recorder.ts';
 import { type ScanProgress, type ScanResult, scan } from './scanner.ts';
@@ -67,6 +68,7 @@ export class Node implements SessionHost {
   private readonly detector: Detector;
   private readonly reconciler: Reconciler;
   private readonly fetcher: Fetcher;
+  private readonly localBlocks: LocalBlocks;
   private readonly recorder: Recorder;
   private ignore: IgnoreRules = createIgnoreRules();
   private watcher: Watcher | null = null;
@@ -94,15 +96,17 @@ export class Node implements SessionHost {
     const isCommitted = (path: string, v: Version) => this.members.isCommitted(path, v);
     this.recorder = new Recorder({ store: o.store, now: () => o.env.now(), isCommitted });
     this.fetcher = new Fetcher(() => this.sessions.values());
+    this.localBlocks = new LocalBlocks(o.fs, o.store, o.env);
     this.reconciler = new Reconciler({
       fs: o.fs,
       store: o.store,
       env: o.env,
       logger: o.logger,
       mutex: this.mutex,
-      assembler: new ContentAssembler(o.fs, o.store, this.fetcher),
+      assembler: new ContentAssembler(this.localBlocks, this.fetcher),
       isCommitted,
       onMismatch: (paths) => this.detector.touch(paths, 0),
+      onReleased: (paths) => this.detector.release(paths),
     });
     this.detector = new Detector({
       fs: o.fs,
@@ -277,8 +281,13 @@ export class Node implements SessionHost {
       this.logger.warn('closing link', { peer: session.peerId, reason });
       return;
     }
+    // Once per peer and kind of violation a minute: each kind is on record, a flood is not.
     this.violationLog ??= new LogLimiter(this.o.env);
-    const allowed = this.violationLog.allow(session.peerId);
+    const kind = reason
+      .replace(/\S+~\S+:\d+/g, '')
+      .replace(/\d+/g, 'N')
+      .slice(0, 100);
+    const allowed = this.violationLog.allow(`${session.peerId} ${kind}`);
     if (allowed) {
       this.logger.warn('peer broke the protocol; link dropped', {
         peer: session.peerId,
@@ -339,25 +348,11 @@ export class Node implements SessionHost {
   }
 
   async serveBlock(req: BlockRequest): Promise<BlockReply> {
-    const block = { offset: req.offsetHint, length: req.length, hash: req.hash };
     const missing = { id: req.id, data: new Uint8Array(), missing: true };
     if (req.length <= 0 || req.length > LIMITS.blockBytes || req.hash.length !== 32) return missing;
-    const places: { path: string; offset: number }[] = [];
-    const hinted = req.pathHint ? this.store.getFile(req.pathHint) : null;
-    if (
-      hinted?.content?.blocks.some(
-        (b) => b.offset === req.offsetHint && Buffer.compare(b.hash, req.hash) === 0,
-      )
-    ) {
-      places.push({ path: req.pathHint, offset: req.offsetHint });
-    }
-    const loc = this.store.blockLocation(req.hash);
-    if (loc) places.push(loc);
-    for (const p of places) {
-      const data = await readRange(this.o.fs, p.path, p.offset, req.length);
-      if (data && verify(data, block)) return { id: req.id, data, missing: false };
-    }
-    return missing;
+    const block = { offset: req.offsetHint, length: req.length, hash: req.hash };
+    const data = await this.localBlocks.read(block, req.pathHint ? [req.pathHint] : []);
+    return data ? { id: req.id, data, missing: false } : missing;
   }
 
   onBlockReply(session: Session, reply: BlockReply): void {
@@ -501,6 +496,7 @@ export class Node implements SessionHost {
     await this.watcher?.close();
     await this.detector.stop();
     await this.reconciler.stop();
+    this.localBlocks.close();
     for (const s of this.sessions.values()) s.link.close('shutting down');
     await this.mutex.run(async () => {});
   }

@@ -14,8 +14,15 @@ export interface Observation {
 }
 
 /** lstat plus content; a file that changes while being read throws ERR_CHANGED_WHILE_READING. */
-export async function observe(fs: FileSystem, path: string, opts?: HashOptions): Promise<Observation> {
-  const stat = await fs.lstat(path);
+export async function observe(
+  fs: FileSystem,
+  path: string,
+  opts?: HashOptions,
+  known?: Stat | null,
+): Promise<Observation> {
+  // A stat taken a moment ago (by the walk) is enough to decide the kind; files are
+  // stat'ed again through their open handle anyway.
+  const stat = known ?? (await fs.lstat(path));
   if (!stat) return { path, stat: null, content: null, link: '' };
   if (stat.kind === 'file') {
     const { content, stat: at } = await hashFile(fs, path, opts);

@@ -29,6 +29,8 @@ export interface ReconcilerOptions {
   isCommitted: CommitOracle;
   /** The disk differs from the index here: let the detector record it. */
   onMismatch: (paths: string[]) => void;
+  /** These paths are no longer being written (the detector may look at them again). */
+  onReleased?: (paths: string[]) => void;
   /** Parallel file transfers. */
   parallel?: number;
 }
@@ -188,10 +190,11 @@ export class Reconciler {
         replan,
       );
     } finally {
-      for (const a of actions) if (a.kind === 'move' || a.kind === 'moveDir') this.busyPaths.delete(a.from);
-      for (const a of actions)
-        if (a.kind === 'moveDir') for (const c of a.children) this.busyPaths.delete(c.from);
-      for (const p of touched) this.busyPaths.delete(p);
+      const released: string[] = [...touched];
+      for (const a of actions) if (a.kind === 'move' || a.kind === 'moveDir') released.push(a.from);
+      for (const a of actions) if (a.kind === 'moveDir') for (const c of a.children) released.push(c.from);
+      for (const p of released) this.busyPaths.delete(p);
+      this.o.onReleased?.(released);
     }
     if (mismatched.length) {
       // These paths wait until the detector has recorded what the user did there.
@@ -355,7 +358,7 @@ export class Reconciler {
     const transfer: Transfer = { path: a.path, size: content.size, done: 0 };
     this.transfers.set(a.path, transfer);
     try {
-      const near: [string, FileEntry][] = a.expect?.type === EntryType.File ? [[a.path, a.expect]] : [];
+      const near = a.expect?.type === EntryType.File ? [a.path] : [];
       const st = await this.o.assembler.fill(tmp, a.path, content, near);
       this.stats.localBytes += st.localBytes;
       this.stats.remoteBytes += st.remoteBytes;
@@ -466,7 +469,10 @@ export class Reconciler {
     if (dir === '') return;
     const st = await this.o.fs.lstat(dir);
     if (st?.kind === 'dir') return;
-    if (st) throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ERR_PARENT' });
+    if (st) {
+      replan.add(dir); // it must become a folder first: its own layout says so
+      throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ERR_PARENT' });
+    }
     // Index the folder we create (as implicit), or the detector would record it as new.
     const create = async (t: Txn) => {
       await this.o.fs.mkdir(dir, 0o755);

@@ -91,7 +91,7 @@ export async function scan(o: ScanOptions): Promise<ScanResult> {
   );
   let operations = 0;
   for (let i = 0; i < order.length; i += CHUNK) {
-    const observed = await observeAll(o, order.slice(i, i + CHUNK), progress);
+    const observed = await observeAll(o, order.slice(i, i + CHUNK), changed, progress);
     operations += await recordChunk(o, observed, [], missing);
     o.onProgress?.(progress);
   }
@@ -110,14 +110,19 @@ export async function scan(o: ScanOptions): Promise<ScanResult> {
   return { entries: progress.entries, operations, skipped };
 }
 
-async function observeAll(o: ScanOptions, paths: string[], progress: ScanProgress): Promise<Observation[]> {
+async function observeAll(
+  o: ScanOptions,
+  paths: string[],
+  stats: Map<string, Stat>,
+  progress: ScanProgress,
+): Promise<Observation[]> {
   const out: Observation[] = [];
   let next = 0;
   const worker = async () => {
     while (next < paths.length) {
       const path = paths[next++]!;
       try {
-        const obs = await observe(o.fs, path);
+        const obs = await observe(o.fs, path, undefined, stats.get(path));
         if (obs.stat) out.push(obs);
         if (obs.stat?.kind === 'file') {
           progress.hashedFiles++;

@@ -13,6 +13,9 @@ import type { Logger } from '../util/logger.ts';
 import { operationProblem } from './validate.ts';
 
 export const MAX_BATCH_OPS = 512;
+const SERVE_PARALLEL = 8;
+/** More outstanding requests than any honest fetcher sends (it keeps 128 in flight). */
+const MAX_QUEUED_BLOCK_REQUESTS = 1024;
 /** net/errors.ts CloseCode.Protocol: the dialler backs off as after a refusal. */
 const PROTOCOL_CLOSE = 4012;
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
@@ -43,6 +46,7 @@ export class Session {
   private closed = false;
   private ingesting: Promise<void> = Promise.resolve();
   private serving = 0;
+  private readonly blockQueue: BlockRequest[] = [];
   /** The peer has everything we had when it last caught up. */
   caughtUp = false;
   lastSeenMs = 0;
@@ -182,18 +186,12 @@ export class Session {
       });
       this.ingesting.catch((err: unknown) => this.close(`cannot store operations: ${String(err)}`, false));
     } else if ('blockRequest' in f) {
-      if (this.serving >= 256) {
-        this.close('too many block requests in flight');
+      if (this.blockQueue.length >= MAX_QUEUED_BLOCK_REQUESTS) {
+        this.close('too many block requests queued');
         return;
       }
-      this.serving++;
-      this.host
-        .serveBlock(f.blockRequest)
-        .then((reply) => this.send({ blockReply: reply }))
-        .catch(() =>
-          this.send({ blockReply: { id: f.blockRequest.id, data: new Uint8Array(), missing: true } }),
-        )
-        .finally(() => this.serving--);
+      this.blockQueue.push(f.blockRequest);
+      this.serveBlocks();
     } else if ('blockReply' in f) {
       this.host.onBlockReply(this, f.blockReply);
     } else if ('gossip' in f) {
@@ -218,6 +216,27 @@ export class Session {
   }
 
   get serveLoad(): number {
-    return this.serving;
+    return this.serving + this.blockQueue.length;
+  }
+
+  /**
+   * Answer block requests a few at a time, in order; when the link's buffer is full, stop
+   * reading more blocks until it drains (a fast requester cannot make us buffer a file).
+   */
+  private serveBlocks(): void {
+    while (this.serving < SERVE_PARALLEL && this.blockQueue.length && !this.closed) {
+      const req = this.blockQueue.shift()!;
+      this.serving++;
+      this.host
+        .serveBlock(req)
+        .catch(() => ({ id: req.id, data: new Uint8Array(), missing: true }))
+        .then(async (reply) => {
+          if (!this.send({ blockReply: reply })) await this.link.drained();
+        })
+        .finally(() => {
+          this.serving--;
+          this.serveBlocks();
+        });
+    }
   }
 }

@@ -34,28 +34,26 @@ export async function walk(fs: FileSystem, dir: string, opts: WalkOptions): Prom
       }
     };
     const listDir = async (d: string) => {
-      let entries: Awaited<ReturnType<FileSystem['readdir']>>;
+      let entries: Awaited<ReturnType<FileSystem['readdirStat']>>;
       try {
-        entries = await fs.readdir(d);
+        entries = await fs.readdirStat(d);
       } catch (err) {
         if ((err as { code?: string }).code === 'ERR_NOT_FOUND') return; // vanished meanwhile
         throw err;
       }
-      await Promise.all(
-        entries.map(async (e) => {
-          const path = d === '' ? e.name : `${d}/${e.name}`;
-          const problem = pathProblem(path);
-          if (problem !== null) {
-            if (!opts.ignore.ignores(path, e.kind === 'dir')) opts.onSkip?.(path, problem);
-            return;
-          }
-          if (opts.ignore.ignores(path, e.kind === 'dir')) return;
-          const st = await fs.lstat(path);
-          if (!st || st.kind === 'other') return;
-          out.set(path, st);
-          if (st.kind === 'dir') queue.push(path);
-        }),
-      );
+      for (const { name, stat: st } of entries) {
+        const path = d === '' ? name : `${d}/${name}`;
+        const isDir = st?.kind === 'dir';
+        const problem = pathProblem(path);
+        if (problem !== null) {
+          if (!opts.ignore.ignores(path, isDir)) opts.onSkip?.(path, problem);
+          continue;
+        }
+        if (opts.ignore.ignores(path, isDir)) continue;
+        if (!st || st.kind === 'other') continue;
+        out.set(path, st);
+        if (isDir) queue.push(path);
+      }
     };
     pump();
   });

@@ -91,6 +91,7 @@ function memFs(files: Map<string, MemFile>, onRead?: (path: string, reads: numbe
       return f ? statOf(f) : null;
     },
     readdir: unsupported,
+    readdirStat: unsupported,
     readlink: unsupported,
     createTemp: unsupported,
     mkdir: unsupported,
@@ -130,6 +131,14 @@ test('large streams (hashed on the worker thread) match too', async () => {
   }
   const data = randomBytes(5 << 20);
   same(await hashStream(split(data, [READ_BUFFER]), { offload: false }), expected(data));
+});
+
+test('concurrent streams share the worker without mixing their blocks', async () => {
+  const inputs = [1, 2, 3].map((i) => randomBytes(OFFLOAD_MIN + i * 700_001));
+  const results = await Promise.all(inputs.map((d, i) => hashStream(split(d, [READ_BUFFER - i * 1000]))));
+  results.forEach((c, i) => {
+    same(c, expected(inputs[i]!));
+  });
 });
 
 test('small files carry their bytes inline; the threshold is inclusive', async () => {

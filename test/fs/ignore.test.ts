@@ -27,3 +27,18 @@ test('.resonateignore patterns follow gitignore rules', () => {
   assert.equal(r.ignores('a/node_modules', true), true);
   assert.equal(r.ignores('.resonateignore', false), false, 'the ignore file itself is synced');
 });
+
+test("editors' temp and lock files are not synced unless re-included", () => {
+  const r = createIgnoreRules();
+  for (const p of [
+    '.goutputstream-ABC123',
+    'dir/.notes.txt.swp',
+    '.#notes.txt',
+    '.~lock.report.odt#',
+    '~$report.docx',
+  ]) {
+    assert.equal(r.ignores(p, false), true, p);
+  }
+  assert.equal(r.ignores('notes.txt', false), false);
+  assert.equal(createIgnoreRules(['!.#*']).ignores('.#notes.txt', false), false);
+});

@@ -115,3 +115,14 @@ test('a conflict copy name leads back to its path', async () => {
   }
   assert.equal(conflictBase('plain.txt'), null);
 });
+
+test('conflict names of long file names stay within 255 bytes', async () => {
+  const { conflictBase } = await import('../../src/model/conflict-name.ts');
+  const v = mk('laptop~abc', 3, Date.UTC(2026, 0, 2, 3, 4, 5) * 1024, Kind.Put);
+  for (const base of ['a'.repeat(255), 'é'.repeat(127), `${'x'.repeat(250)}.txt`]) {
+    const name = conflictName(`dir/${base}`, v).slice(4);
+    assert.ok(Buffer.byteLength(name) <= 255, `${Buffer.byteLength(name)} bytes`);
+    assert.ok(!name.includes('\uFFFD'));
+    assert.ok(conflictBase(`dir/${name}`) !== null);
+  }
+});

@@ -105,6 +105,16 @@ export class MemFs implements FileSystem {
       .sort((a, b) => compareUtf8(a.name, b.name));
   }
 
+  async readdirStat(path: string): Promise<{ name: string; stat: Stat | null }[]> {
+    const entries = await this.readdir(path);
+    return Promise.all(
+      entries.map(async (e) => ({
+        name: e.name,
+        stat: await this.lstat(path === '' ? e.name : `${path}/${e.name}`),
+      })),
+    );
+  }
+
   async readlink(path: string): Promise<string> {
     checkFsPath(path);
     const { node } = this.tree.existing(path);

@@ -1,0 +1,156 @@
+// Reading blocks from files on this disk, for peers that request them and for reuse when
+// assembling a new version. A file being read is kept open for a moment (a transfer asks
+// for its blocks one after another) with its block list as a map; a block is trusted
+// without re-hashing when the file's stat still equals its index entry, which lists that
+// block — otherwise it is verified. Either way the receiver verifies again.
+import type { FileSystem, ReadHandle, Stat } from '../fs/types.ts';
+import type { Store } from '../log/store.ts';
+import type { Block, FileEntry } from '../proto/types.ts';
+import type { Env, Timer } from '../util/env.ts';
+import { verify } from './content.ts';
+import { statMatches } from './observe.ts';
+
+interface OpenFile {
+  handle: ReadHandle;
+  stat: Stat;
+  /** Block hash (hex) → offset, from the index entry; empty if the entry does not match the disk. */
+  trusted: Map<string, number>;
+  usedMs: number;
+}
+
+const MAX_OPEN = 32;
+const IDLE_MS = 2000;
+
+export class LocalBlocks {
+  private readonly files = new Map<string, OpenFile>();
+  private sweeper: Timer | null = null;
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly store: Store,
+    private readonly env: Env,
+  ) {}
+
+  /**
+   * The block's bytes from this disk, or null. `hints` are paths likely to hold it (the
+   * path the version belongs to, the file it replaces); the block index is tried last.
+   */
+  async read(block: Block, hints: readonly string[] = []): Promise<Uint8Array | null> {
+    const hex = Buffer.from(block.hash).toString('hex');
+    const tried = new Set<string>();
+    for (const path of hints) {
+      if (tried.has(path)) continue;
+      tried.add(path);
+      // A hinted file is most likely the version itself: the block at its own offset.
+      const data = await this.readFrom(path, block, hex, block.offset);
+      if (data) return data;
+    }
+    const loc = this.store.blockLocation(block.hash);
+    if (loc && !tried.has(loc.path)) return this.readFrom(loc.path, block, hex, loc.offset);
+    return null;
+  }
+
+  private async readFrom(
+    path: string,
+    block: Block,
+    hex: string,
+    offset: number | null,
+  ): Promise<Uint8Array | null> {
+    const f = await this.openFile(path);
+    if (!f) return null;
+    const at = f.trusted.get(hex) ?? offset;
+    if (at === null || at === undefined) return null;
+    const buf = new Uint8Array(block.length);
+    let got = 0;
+    try {
+      while (got < block.length) {
+        const n = await f.handle.read(buf, got, block.length - got, at + got);
+        if (n === 0) return null;
+        got += n;
+      }
+      // Changed since we opened it (written in place)? Then nothing about it is trusted.
+      const now = await f.handle.stat();
+      if (!sameStat(now, f.stat)) {
+        this.drop(path);
+        return verify(buf, block) ? buf : null;
+      }
+    } catch {
+      this.drop(path);
+      return null;
+    }
+    if (f.trusted.get(hex) === at) return buf;
+    return verify(buf, block) ? buf : null;
+  }
+
+  private async openFile(path: string): Promise<OpenFile | null> {
+    const cached = this.files.get(path);
+    if (cached) {
+      cached.usedMs = this.env.now();
+      return cached;
+    }
+    let handle: ReadHandle;
+    try {
+      handle = await this.fs.openRead(path);
+    } catch {
+      return null;
+    }
+    const again = this.files.get(path); // opened by a concurrent read meanwhile
+    if (again) {
+      await handle.close().catch(() => {});
+      return again;
+    }
+    let stat: Stat;
+    try {
+      stat = await handle.stat();
+    } catch {
+      await handle.close().catch(() => {});
+      return null;
+    }
+    const entry = this.store.getFile(path);
+    const f: OpenFile = { handle, stat, trusted: trustedBlocks(stat, entry), usedMs: this.env.now() };
+    this.files.set(path, f);
+    if (this.files.size > MAX_OPEN) this.evictOldest();
+    this.armSweeper();
+    return f;
+  }
+
+  private evictOldest(): void {
+    let oldest: [string, OpenFile] | null = null;
+    for (const e of this.files) if (!oldest || e[1].usedMs < oldest[1].usedMs) oldest = e;
+    if (oldest) this.drop(oldest[0]);
+  }
+
+  private drop(path: string): void {
+    const f = this.files.get(path);
+    if (!f) return;
+    this.files.delete(path);
+    f.handle.close().catch(() => {});
+  }
+
+  private armSweeper(): void {
+    if (this.sweeper) return;
+    this.sweeper = this.env.setTimer(IDLE_MS, () => {
+      this.sweeper = null;
+      const now = this.env.now();
+      for (const [p, f] of [...this.files]) if (now - f.usedMs >= IDLE_MS) this.drop(p);
+      if (this.files.size) this.armSweeper();
+    });
+  }
+
+  close(): void {
+    this.sweeper?.cancel();
+    this.sweeper = null;
+    for (const p of [...this.files.keys()]) this.drop(p);
+  }
+}
+
+function trustedBlocks(stat: Stat, entry: FileEntry | null): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!entry?.content || !statMatches(stat, entry)) return out;
+  for (const b of entry.content.blocks) out.set(Buffer.from(b.hash).toString('hex'), b.offset);
+  return out;
+}
+
+function sameStat(a: Stat, b: Stat): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
+}
