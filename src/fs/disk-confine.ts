@@ -186,6 +186,9 @@ export class Confiner {
     return (await this.ready()).realRoot;
   }
 
+  /** The set-up once known (after the first operation), for synchronous fast paths. */
+  known: Setup | null = null;
+
   /**
    * Open directory `rel` for an operation on `errPath`. `operand` = the directory is what
    * the operation is about (readdir, fsyncDir): if it is a plain file that is ERR_NOT_FOUND
@@ -279,6 +282,7 @@ export class Confiner {
     if (this.mode === 'procfd' && !procfd) {
       throw new FsError('ERR_IO', '', 'directory pinning through /proc/self/fd is not available');
     }
-    return { realRoot, procfd };
+    this.known = { realRoot, procfd };
+    return this.known;
   }
 }

@@ -20,6 +20,7 @@ import { isAbsolute } from 'node:path';
 import { AncestorError } from './ancestor-error.ts';
 import { type ConfineMode, Confiner, type PinnedDir } from './disk-confine.ts';
 import { errnoOf, toFsError } from './disk-errors.ts';
+import { PinCache } from './disk-pins.ts';
 import { kindOf, lstatOrNull, toStat, utimeSeconds } from './disk-stat.ts';
 import { DiskTempFile } from './disk-temp.ts';
 import { checkFsPath, checkLinkText, checkSyncedPath, tempName } from './fs-paths.ts';
@@ -98,8 +99,25 @@ export class DiskFs implements FileSystem {
     return this.confiner.mechanism();
   }
 
+  private pins: PinCache | null = null;
+
+  /** Fast path (Linux): lstat through a cached, re-verified folder handle. undefined = use the slow path. */
+  private quickLstat(path: string): Stat | null | undefined {
+    const s = this.confiner.known;
+    if (!s?.procfd || path === '') return undefined;
+    this.pins ??= new PinCache(s.realRoot);
+    try {
+      const st = this.pins.lstat(parentOf(path), baseName(path));
+      return st === undefined ? undefined : st === null ? null : toStat(st);
+    } catch {
+      return undefined;
+    }
+  }
+
   async lstat(path: string): Promise<Stat | null> {
     checkFsPath(path, true);
+    const quick = this.quickLstat(path);
+    if (quick !== undefined) return quick;
     if (path === '') return this.inDir('', '', (dir) => lstatOrNull(dir.entry('.')), true);
     try {
       return await this.inEntry(path, (dir, name) => lstatOrNull(dir.entry(name)));
@@ -146,9 +164,26 @@ export class DiskFs implements FileSystem {
 
   async openRead(path: string): Promise<ReadHandle> {
     checkFsPath(path);
-    return this.inEntry(path, async (dir, name) => {
+    const s = this.confiner.known;
+    if (s?.procfd) {
+      // Fast path: the folder through a cached, re-verified handle (see disk-pins.ts).
+      this.pins ??= new PinCache(s.realRoot);
+      const via = this.pins.entry(parentOf(path), baseName(path));
+      if (via !== null) {
+        try {
+          return await this.openFile(path, via);
+        } catch (err) {
+          throw toFsError(err, path);
+        }
+      }
+    }
+    return this.inEntry(path, (dir, name) => this.openFile(path, dir.entry(name)));
+  }
+
+  private async openFile(path: string, osPath: string): Promise<ReadHandle> {
+    {
       // O_NOFOLLOW: a final symlink fails (ELOOP); O_NONBLOCK: a FIFO cannot hang us.
-      const fh = await open(dir.entry(name), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+      const fh = await open(osPath, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
       const st = await fh.stat().catch(async (err: unknown) => {
         await fh.close();
         throw err;
@@ -158,7 +193,7 @@ export class DiskFs implements FileSystem {
         throw new FsError('ERR_IO', path, `not a regular file (${kindOf(st)})`);
       }
       return new DiskReadHandle(path, fh);
-    });
+    }
   }
 
   async createTemp(target: string): Promise<TempFile> {

@@ -63,6 +63,8 @@ export class Detector {
 
   /** Watcher events: something may have changed at these paths. */
   notify(events: WatchEvent[]): void {
+    if (this.o.logger !== undefined && events.length < 4)
+      this.o.logger.debug('event', { path: events[0]?.path, n: events.length });
     this.touch(events.map((e) => e.path));
   }
 
@@ -165,6 +167,7 @@ export class Detector {
   /** Look at a batch of paths and record what changed. */
   private async examine(paths: string[], expired: string[]): Promise<void> {
     const { fs, store } = this.o;
+    this.o.logger.debug('examine', { first: paths[0], n: paths.length });
     const observed = new Map<string, Observation>();
     const gone = new Set<string>();
     const queue = [...paths];
@@ -227,13 +230,17 @@ export class Detector {
         await lookAt(p);
       }
     };
+    const t0 = performance.now();
     await Promise.all(Array.from({ length: EXAMINE_PARALLEL }, worker));
+    this.o.logger.debug('looked', { ms: (performance.now() - t0).toFixed(2) });
     for (const p of expired) gone.add(p);
     const candidates = [...this.vanished.keys()].filter((p) => !gone.has(p));
     if (observed.size === 0 && gone.size === 0) return;
     // Renames are deletions too (of their source): both wait while the folder looks unmounted.
     const deletesAllowed = (gone.size === 0 && candidates.length === 0) || (await this.o.deletesAllowed());
+    const t1 = performance.now();
     const recorded = await this.o.mutex.run(async () => {
+      this.o.logger.debug('locked', { waitMs: (performance.now() - t1).toFixed(2) });
       // Re-check under the lock: anything that moved since it was hashed waits for another round.
       const present: Observation[] = [];
       for (const obs of observed.values()) {
@@ -257,7 +264,12 @@ export class Detector {
         for (const p of confirmed) if (store.getFile(p)) this.vanished.set(p, this.o.env.now());
       const renamed = this.o.recorder.renamed;
       const unsettled = this.o.recorder.unsettled;
+      const t2 = performance.now();
       await txn.commit(ops.length > 0); // operations must be durable before they are sent
+      this.o.logger.debug('committed', {
+        recordMs: (t2 - t1).toFixed(2),
+        commitMs: (performance.now() - t2).toFixed(2),
+      });
 
       // A moved directory: look at everything now indexed below its new name.
       for (const [, to] of renamed) {

@@ -117,7 +117,7 @@ export class Node implements SessionHost {
       mutex: this.mutex,
       recorder: this.recorder,
       onRecorded: (ops, unsettled) => this.recorded(ops, unsettled),
-      settleMs: o.settleMs ?? 5,
+      settleMs: o.settleMs ?? 3,
       goneGraceMs: o.goneGraceMs ?? 50,
       isBusy: (p) => this.reconciler.isBusy(p),
       onDrained: () => this.reconciler.unblock(),
@@ -224,13 +224,49 @@ export class Node implements SessionHost {
     this.detector.touch(paths);
   }
 
+  private pendingRefusals: MemberSummary['refused'] = [];
+  private syncing: Promise<void> | null = null;
+  private syncAgain = false;
+
+  /** Publish (by gossip) that everything up to `clock` is durably in our log. */
+  private acknowledge(clock: ReturnType<Store['clock']>): void {
+    this.members.updateSelf(clock, this.pendingRefusals.splice(0));
+    this.gossipSoon();
+  }
+
+  /**
+   * Remote operations are appended without waiting for the disk (they are applied at
+   * once); one synced write shortly after makes all of them durable, and only then are
+   * they acknowledged. A crash before it loses them from this log, and peers resend.
+   */
+  private syncSoon(): void {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    const clock = this.store.clock();
+    this.syncing = this.store
+      .sync()
+      .then(
+        () => this.acknowledge(clock),
+        (err: unknown) => this.logger.error('cannot sync the log', { error: String(err) }),
+      )
+      .finally(() => {
+        this.syncing = null;
+        if (this.syncAgain && !this.stopping) {
+          this.syncAgain = false;
+          this.syncSoon();
+        }
+      });
+  }
+
   private recorded(ops: Ingested[], unsettled: Iterable<string> = []): void {
     this.counters.opsLocal += ops.length;
     if (ops.length) this.logger.debug('recorded', { ops: ops.length, first: ops[0]!.op.path });
     this.afterAppend(ops, unsettled);
   }
 
-  private afterAppend(ops: Ingested[], extra: Iterable<string> = []): void {
+  private afterAppend(ops: Ingested[], extra: Iterable<string> = [], durable = true): void {
     const affected = new Set<string>(extra);
     for (const i of ops) for (const p of i.affected) affected.add(p);
     for (const p of affected) {
@@ -238,11 +274,11 @@ export class Node implements SessionHost {
       if (live > 1) this.conflicted.add(p);
       else this.conflicted.delete(p);
     }
-    this.members.updateSelf(
-      this.store.clock(),
-      ops.flatMap((i) => i.refused),
-    );
-    for (const s of this.sessions.values()) s.notifyAppended();
+    for (const i of ops) this.pendingRefusals.push(...i.refused);
+    // What we tell others we hold (the quorum's acknowledgement) must be on disk.
+    if (durable) this.acknowledge(this.store.clock());
+    else this.syncSoon();
+    for (const s of this.sessions.values()) s.offer(ops);
     // A conflict's winner depends on what is committed; that can change with any append.
     for (const p of this.conflicted) affected.add(p);
     if (affected.size) this.reconciler.schedule(affected);
@@ -336,13 +372,13 @@ export class Node implements SessionHost {
         }
         out.push(ingest(txn, op, bytes, this.o.env.now()));
       }
-      await txn.commit();
+      await txn.commit(false);
       return out;
     });
     if (done.length) {
       this.counters.opsRemote += done.length;
       this.logger.debug('appended', { ops: done.length, first: done[0]!.op.path });
-      this.afterAppend(done);
+      this.afterAppend(done, [], false);
     }
     return gap;
   }
@@ -496,6 +532,7 @@ export class Node implements SessionHost {
     await this.watcher?.close();
     await this.detector.stop();
     await this.reconciler.stop();
+    await this.syncing;
     this.localBlocks.close();
     for (const s of this.sessions.values()) s.link.close('shutting down');
     await this.mutex.run(async () => {});

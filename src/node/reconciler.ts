@@ -412,6 +412,7 @@ export class Reconciler {
           }
           await txn.commit(false);
         });
+        this.o.logger.debug('written', { n: group.length, first: group[0]?.a.path });
         await Promise.all([...dirs].map((d) => this.o.fs.fsyncDir(d).catch(() => {})));
         for (const item of group) {
           const err = outcome.get(item);

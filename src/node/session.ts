@@ -93,6 +93,24 @@ export class Session {
     this.link.close(reason, violation ? PROTOCOL_CLOSE : undefined);
   }
 
+  /**
+   * Operations just appended, in order: if the peer is exactly caught up with their
+   * origins, send them as they are (no read back from the log); else fall back to a pump.
+   */
+  offer(ops: readonly { op: Operation; bytes: Uint8Array }[]): void {
+    if (ops.length === 0) return;
+    const has = this.peerHas;
+    if (!has || this.closed || this.pumping) return this.notifyAppended();
+    const next = { ...has };
+    for (const { op } of ops) {
+      if ((next[op.origin] ?? 0) !== op.seq - 1) return this.notifyAppended();
+      next[op.origin] = op.seq;
+    }
+    Object.assign(has, next);
+    this.opsSent += ops.length;
+    this.send({ ops: { ops: ops.map((o) => o.bytes), caughtUp: false } });
+  }
+
   /** New operations were appended locally: send what the peer lacks. */
   notifyAppended(): void {
     if (this.peerHas === null || this.closed) return;
@@ -176,6 +194,11 @@ export class Session {
         decoded.push({ op, bytes });
       }
       this.opsReceived += decoded.length;
+      // The peer holds what it sends us: never send it back.
+      if (this.peerHas) {
+        for (const { op } of decoded)
+          if ((this.peerHas[op.origin] ?? 0) < op.seq) this.peerHas[op.origin] = op.seq;
+      }
       const caughtUp = f.ops.caughtUp;
       // Ingest batches one after another, in arrival order.
       this.ingesting = this.ingesting.then(async () => {
