@@ -167,7 +167,6 @@ export class Detector {
   /** Look at a batch of paths and record what changed. */
   private async examine(paths: string[], expired: string[]): Promise<void> {
     const { fs, store } = this.o;
-    this.o.logger.debug('examine', { first: paths[0], n: paths.length });
     const observed = new Map<string, Observation>();
     const gone = new Set<string>();
     const queue = [...paths];
@@ -230,17 +229,13 @@ export class Detector {
         await lookAt(p);
       }
     };
-    const t0 = performance.now();
     await Promise.all(Array.from({ length: EXAMINE_PARALLEL }, worker));
-    this.o.logger.debug('looked', { ms: (performance.now() - t0).toFixed(2) });
     for (const p of expired) gone.add(p);
     const candidates = [...this.vanished.keys()].filter((p) => !gone.has(p));
     if (observed.size === 0 && gone.size === 0) return;
     // Renames are deletions too (of their source): both wait while the folder looks unmounted.
     const deletesAllowed = (gone.size === 0 && candidates.length === 0) || (await this.o.deletesAllowed());
-    const t1 = performance.now();
     const recorded = await this.o.mutex.run(async () => {
-      this.o.logger.debug('locked', { waitMs: (performance.now() - t1).toFixed(2) });
       // Re-check under the lock: anything that moved since it was hashed waits for another round.
       const present: Observation[] = [];
       for (const obs of observed.values()) {

@@ -108,7 +108,19 @@ export class Session {
     }
     Object.assign(has, next);
     this.opsSent += ops.length;
-    this.send({ ops: { ops: ops.map((o) => o.bytes), caughtUp: false } });
+    // Same bounds as the pump: at most MAX_BATCH_OPS operations or ~MAX_BATCH_BYTES a frame.
+    let batch: Uint8Array[] = [];
+    let bytes = 0;
+    for (const { bytes: b } of ops) {
+      if (batch.length >= MAX_BATCH_OPS || (bytes + b.length > MAX_BATCH_BYTES && batch.length)) {
+        this.send({ ops: { ops: batch, caughtUp: false } });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(b);
+      bytes += b.length;
+    }
+    if (batch.length) this.send({ ops: { ops: batch, caughtUp: false } });
   }
 
   /** New operations were appended locally: send what the peer lacks. */
