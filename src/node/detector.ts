@@ -259,12 +259,7 @@ export class Detector {
         for (const p of confirmed) if (store.getFile(p)) this.vanished.set(p, this.o.env.now());
       const renamed = this.o.recorder.renamed;
       const unsettled = this.o.recorder.unsettled;
-      const t2 = performance.now();
       await txn.commit(ops.length > 0); // operations must be durable before they are sent
-      this.o.logger.debug('committed', {
-        recordMs: (t2 - t1).toFixed(2),
-        commitMs: (performance.now() - t2).toFixed(2),
-      });
 
       // A moved directory: look at everything now indexed below its new name.
       for (const [, to] of renamed) {
