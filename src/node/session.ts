@@ -100,10 +100,16 @@ export class Session {
   offer(ops: readonly { op: Operation; bytes: Uint8Array }[]): void {
     if (ops.length === 0) return;
     const has = this.peerHas;
-    if (!has || this.closed || this.pumping) return this.notifyAppended();
+    if (!has || this.closed || this.pumping) {
+      this.notifyAppended();
+      return;
+    }
     const next = { ...has };
     for (const { op } of ops) {
-      if ((next[op.origin] ?? 0) !== op.seq - 1) return this.notifyAppended();
+      if ((next[op.origin] ?? 0) !== op.seq - 1) {
+        this.notifyAppended();
+        return;
+      }
       next[op.origin] = op.seq;
     }
     Object.assign(has, next);
