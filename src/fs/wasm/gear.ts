@@ -1,6 +1,6 @@
 // The gear rolling hash h = (h << 1) + GEAR[byte] (32-bit), and a WebAssembly loop that
 // scans for the first position where (h & mask) == 0. Plain JS manages ~0.6 GB/s on this
-// loop; the wasm one ~1.5 GB/s (bench/notes/chunking.md). One instance is shared by every
+// loop; the wasm one ~2 GB/s (bench/notes/chunking.md). One instance is shared by every
 // Chunker: scans are synchronous, and each caller brings its own hash value in and out.
 import { readFileSync } from 'node:fs';
 
