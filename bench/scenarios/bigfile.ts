@@ -1,0 +1,123 @@
+// One large random file (512 MiB by default) on one pair, four changes in a row: created;
+// 1 MiB overwritten in the middle in place; 1 byte inserted at the front, rewritten in
+// place; another byte inserted and saved the way editors save (temp file beside it, then
+// rename over it) - where the temp file must never show up on b. Memory: how far each
+// side's peak RSS rose above its idle RSS, per change (in the JSON) and at worst.
+import { open, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileIs } from '../lib/checks.ts';
+import { randomBuffer, sha256 } from '../lib/content.ts';
+import { bytes, type Figures, flag, ms } from '../lib/figures.ts';
+import { step } from '../lib/step.ts';
+import { assertSame } from '../lib/verify.ts';
+import type { Pair } from '../rivals/types.ts';
+import type { PairScenario } from './types.ts';
+
+const NAME = 'big.bin';
+/** GIO's (gedit, GNOME apps) atomic-save temp name; nothing ignores it by default. */
+const TEMP = '.goutputstream-BENCH01';
+
+async function writeAt(path: string, data: Uint8Array, position: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    for (let done = 0; done < data.length; ) {
+      const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+      done += bytesWritten;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+function change(pair: Pair, what: string, content: Buffer, act: () => Promise<void>, timeoutMs: number) {
+  return step(pair, {
+    to: 'b',
+    check: fileIs(pair.b, NAME, { size: content.length, sha256: sha256(content) }),
+    act,
+    what,
+    timeoutMs,
+  });
+}
+
+export const bigfile: PairScenario = {
+  kind: 'pair',
+  id: 'bigfile',
+  title: 'large file: new, overwrite, insertions',
+  async run(pair, ctx) {
+    const size = ctx.sizes.big;
+    const limit = ctx.sizes.stepTimeoutMs;
+    const path = join(pair.a, NAME);
+    const idleA = pair.memA.current();
+    const idleB = pair.memB.current();
+    pair.memA.reset();
+    pair.memB.reset();
+    const figures: Figures = {};
+    const detail: Record<string, unknown> = {};
+    // Each change's own peak: reset the kernel's high-water mark after reading it.
+    const raise = { a: 0, b: 0 };
+    const record = (key: string, r: Awaited<ReturnType<typeof change>>) => {
+      const ra = Math.max(0, pair.memA.peak() - idleA);
+      const rb = Math.max(0, pair.memB.peak() - idleB);
+      raise.a = Math.max(raise.a, ra);
+      raise.b = Math.max(raise.b, rb);
+      pair.memA.reset();
+      pair.memB.reset();
+      figures[`${key}.time`] = ms(r.ms, r.by === 'poll' ? 'seen by the fallback poll' : undefined);
+      figures[`${key}.bytes`] = bytes(r.aToB + r.bToA);
+      detail[key] = {
+        ms: r.ms,
+        writeMs: r.actMs,
+        aToB: r.aToB,
+        bToA: r.bToA,
+        by: r.by,
+        raiseA: ra,
+        raiseB: rb,
+      };
+    };
+
+    let content = randomBuffer(size);
+    const v1 = content;
+    record('big.new', await change(pair, 'new file', content, () => writeFile(path, v1), limit));
+
+    const patch = randomBuffer(ctx.sizes.overwrite);
+    const at = Math.floor(size / 2) + 12_345; // not aligned to anything a tool might favour
+    content.set(patch, at);
+    record(
+      'big.overwrite',
+      await change(pair, '1 MiB overwrite', content, () => writeAt(path, patch, at), limit),
+    );
+
+    content = Buffer.concat([Buffer.from([0x5a]), content]);
+    const v3 = content;
+    record(
+      'big.insert',
+      await change(pair, '1-byte insert in place', content, () => writeAt(path, v3, 0), limit),
+    );
+
+    content = Buffer.concat([Buffer.from([0xa5]), content]);
+    const v4 = content;
+    const temp = join(pair.a, TEMP);
+    const r = await change(
+      pair,
+      '1-byte insert, temp + rename',
+      content,
+      async () => {
+        await writeFile(temp, v4);
+        await rename(temp, path);
+      },
+      limit,
+    );
+    record('big.editor', r);
+    const leaked = [...r.seen].filter((n) => n.includes(TEMP));
+    figures['big.editor.tempOnB'] = flag(leaked.length > 0);
+    detail.tempNamesOnB = leaked;
+
+    await assertSame(pair, 'bigfile');
+    figures['big.rss.a'] = bytes(idleA + raise.a);
+    figures['big.rss.b'] = bytes(idleB + raise.b);
+    figures['big.raise.a'] = bytes(raise.a);
+    figures['big.raise.b'] = bytes(raise.b);
+    detail.idle = { a: idleA, b: idleB };
+    return { figures, detail };
+  },
+};
