@@ -165,8 +165,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const from: number[] = [];
       for (const [src, dst] of dial === 'both' ? [[a, b] as const, [b, a] as const] : [[a, b] as const]) {
         if (proxied) {
+          // A port from the same registry as the daemons' (a kernel-chosen one could be a
+          // daemon's port that was free a moment ago but is not yet bound).
           const p = await startProxy({
             target: { host: '127.0.0.1', port: ports[dst]! },
+            listenPort: await freePort(),
             seed: `link-${src}-${dst}`,
           });
           proxies.push(p);
