@@ -40,9 +40,10 @@ export function pathProblem(path: unknown): string | null {
     if (part === '') return 'empty component';
     if (part === '.' || part === '..') return `"${part}" component`;
     if (Buffer.byteLength(part, 'utf8') > MAX_NAME_BYTES) return `name longer than ${MAX_NAME_BYTES} bytes`;
-    if (part.startsWith(TEMP_PREFIX)) return 'reserved temp-file name';
+    // Compared without case: on a case-insensitive disk ".Resonate" is our folder too.
+    if (part.toLowerCase().startsWith(TEMP_PREFIX)) return 'reserved temp-file name';
   }
-  if (parts[0] === STATE_DIR) return 'reserved state folder';
+  if (parts[0]!.toLowerCase() === STATE_DIR) return 'reserved state folder';
   return null;
 }
 
@@ -59,7 +60,7 @@ export function isValidPath(path: unknown): path is string {
 /** Our own names on disk, always skipped by scanner and watcher. */
 export function isOwnName(path: string): boolean {
   const parts = path.split('/');
-  return parts[0] === STATE_DIR || parts.some((p) => p.startsWith(TEMP_PREFIX));
+  return parts[0]!.toLowerCase() === STATE_DIR || parts.some((p) => p.toLowerCase().startsWith(TEMP_PREFIX));
 }
 
 export function parentOf(path: string): string {

@@ -94,6 +94,11 @@ export class Detector {
     return this.due.size === 0 && this.vanished.size === 0 && this.held.size === 0 && this.running === null;
   }
 
+  /** This path is queued, held back or in its deletion grace period. */
+  isPending(path: string): boolean {
+    return this.due.has(path) || this.vanished.has(path) || this.held.has(path);
+  }
+
   get pending(): number {
     return this.due.size + this.vanished.size;
   }
@@ -226,7 +231,12 @@ export class Detector {
         const p = queue[next++]!;
         if (seen.has(p)) continue;
         seen.add(p);
-        await lookAt(p);
+        try {
+          await lookAt(p);
+        } catch (err) {
+          // E.g. below a symlink (never followed): not something we can sync; the rest goes on.
+          this.o.logger.debug('cannot look at path', { path: p, error: (err as Error).message });
+        }
       }
     };
     await Promise.all(Array.from({ length: EXAMINE_PARALLEL }, worker));

@@ -2,6 +2,7 @@
 // and on "missing" or a dropped link to the next one; several requests are in flight per
 // peer, bounded in count and bytes so a large transfer cannot swamp a link.
 import type { Block, BlockReply } from '../proto/types.ts';
+import type { Env, Timer } from '../util/env.ts';
 import { type BlockFetcher, verify } from './content.ts';
 import type { Session } from './session.ts';
 
@@ -13,6 +14,13 @@ interface Pending {
   session: Session | null;
 }
 
+/**
+ * A peer with requests outstanding that sends no reply at all for this long is stalled: its
+ * requests go to other peers (or fail as unavailable). Measured from its last reply, not
+ * per request, so a slow link with a long queue is not mistaken for a dead one.
+ */
+export const STALL_MS = 15_000;
+
 const MAX_REQUESTS_PER_PEER = 128;
 const MAX_BYTES_PER_PEER = 64 * 1024 * 1024;
 
@@ -22,7 +30,10 @@ export class Fetcher implements BlockFetcher {
   private readonly queue: Pending[] = [];
   private readonly load = new Map<Session, { requests: number; bytes: number }>();
 
-  constructor(private readonly sessions: () => Iterable<Session>) {}
+  constructor(
+    private readonly sessions: () => Iterable<Session>,
+    private readonly env: Env,
+  ) {}
 
   fetch(block: Block, pathHint: string): Promise<Uint8Array | null> {
     return new Promise((resolve) => {
@@ -39,6 +50,7 @@ export class Fetcher implements BlockFetcher {
     const p = this.inFlight.get(reply.id);
     if (!p || p.session !== session) return; // stale or forged id: ignore
     this.inFlight.delete(reply.id);
+    this.lastReply.set(session, this.env.now());
     this.release(session, p.block.length);
     // A reply that does not match the hash (a changed file, or a lying peer) counts as
     // missing there: the next peer is asked.
@@ -58,11 +70,43 @@ export class Fetcher implements BlockFetcher {
       this.queue.unshift(p);
     }
     this.load.delete(session);
+    this.lastReply.delete(session);
     this.dispatch();
   }
 
   /** A new link: requests that found nothing so far may try it. */
   onSessionOpened(): void {
+    this.dispatch();
+  }
+
+  private readonly lastReply = new Map<Session, number>();
+  private watchdog: Timer | null = null;
+
+  private armWatchdog(): void {
+    if (this.watchdog || this.inFlight.size === 0) return;
+    this.watchdog = this.env.setTimer(STALL_MS / 3, () => {
+      this.watchdog = null;
+      this.checkStalls();
+      this.armWatchdog();
+    });
+  }
+
+  /** Requests held by a peer that has gone silent go elsewhere (it counts as tried). */
+  private checkStalls(): void {
+    const now = this.env.now();
+    const stalled = new Set<Session>();
+    for (const p of this.inFlight.values()) {
+      const s = p.session;
+      if (s && now - (this.lastReply.get(s) ?? now) >= STALL_MS) stalled.add(s);
+    }
+    if (stalled.size === 0) return;
+    for (const [id, p] of this.inFlight) {
+      if (!p.session || !stalled.has(p.session)) continue;
+      this.inFlight.delete(id);
+      this.release(p.session, p.block.length);
+      this.queue.unshift(p);
+    }
+    for (const s of stalled) this.lastReply.delete(s);
     this.dispatch();
   }
 
@@ -98,6 +142,8 @@ export class Fetcher implements BlockFetcher {
       p.tried.add(target.s);
       p.session = target.s;
       this.inFlight.set(id, p);
+      if (!this.lastReply.has(target.s)) this.lastReply.set(target.s, this.env.now());
+      this.armWatchdog();
       const l = this.load.get(target.s) ?? { requests: 0, bytes: 0 };
       l.requests++;
       l.bytes += p.block.length;

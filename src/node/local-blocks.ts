@@ -23,6 +23,7 @@ const IDLE_MS = 2000;
 
 export class LocalBlocks {
   private readonly files = new Map<string, OpenFile>();
+  private readonly opening = new Map<string, Promise<OpenFile | null>>();
   private sweeper: Timer | null = null;
 
   constructor(
@@ -88,16 +89,21 @@ export class LocalBlocks {
       cached.usedMs = this.env.now();
       return cached;
     }
+    // Concurrent reads of one file share one opening (and so one handle).
+    let opening = this.opening.get(path);
+    if (!opening) {
+      opening = this.doOpen(path).finally(() => this.opening.delete(path));
+      this.opening.set(path, opening);
+    }
+    return opening;
+  }
+
+  private async doOpen(path: string): Promise<OpenFile | null> {
     let handle: ReadHandle;
     try {
       handle = await this.fs.openRead(path);
     } catch {
       return null;
-    }
-    const again = this.files.get(path); // opened by a concurrent read meanwhile
-    if (again) {
-      await handle.close().catch(() => {});
-      return again;
     }
     let stat: Stat;
     try {

@@ -38,6 +38,8 @@ export interface FolderMarker {
   create(nodeId: string): Promise<void>;
 }
 
+/** Conflicts are laid out again at most this often as commit knowledge changes. */
+const CONFLICT_RELAYOUT_MS = 50;
 /** How long a lost majority must stay lost before it is reported. */
 const MINORITY_GRACE_MS = 3000;
 
@@ -95,7 +97,7 @@ export class Node implements SessionHost {
     });
     const isCommitted = (path: string, v: Version) => this.members.isCommitted(path, v);
     this.recorder = new Recorder({ store: o.store, now: () => o.env.now(), isCommitted });
-    this.fetcher = new Fetcher(() => this.sessions.values());
+    this.fetcher = new Fetcher(() => this.sessions.values(), o.env);
     this.localBlocks = new LocalBlocks(o.fs, o.store, o.env);
     this.reconciler = new Reconciler({
       fs: o.fs,
@@ -120,7 +122,7 @@ export class Node implements SessionHost {
       settleMs: o.settleMs ?? 3,
       goneGraceMs: o.goneGraceMs ?? 50,
       isBusy: (p) => this.reconciler.isBusy(p),
-      onDrained: () => this.reconciler.unblock(),
+      onDrained: () => this.reconciler.unblock((p) => this.detector.isPending(p)),
       deletesAllowed: () => this.markerPresent(),
     });
   }
@@ -232,6 +234,17 @@ export class Node implements SessionHost {
   private acknowledge(clock: ReturnType<Store['clock']>): void {
     this.members.updateSelf(clock, this.pendingRefusals.splice(0));
     this.gossipSoon();
+    this.relayoutConflicts();
+  }
+
+  private conflictTimer: Timer | null = null;
+  /** A conflict's winner depends on what is committed: look again when that may have changed. */
+  private relayoutConflicts(): void {
+    if (this.conflicted.size === 0 || this.conflictTimer || this.stopping) return;
+    this.conflictTimer = this.o.env.setTimer(CONFLICT_RELAYOUT_MS, () => {
+      this.conflictTimer = null;
+      if (!this.stopping) this.reconciler.schedule(this.conflicted);
+    });
   }
 
   /**
@@ -279,8 +292,6 @@ export class Node implements SessionHost {
     if (durable) this.acknowledge(this.store.clock());
     else this.syncSoon();
     for (const s of this.sessions.values()) s.offer(ops);
-    // A conflict's winner depends on what is committed; that can change with any append.
-    for (const p of this.conflicted) affected.add(p);
     if (affected.size) this.reconciler.schedule(affected);
     this.gossipSoon();
   }
@@ -411,7 +422,7 @@ export class Node implements SessionHost {
     this.gossipSoon();
     this.checkMajority();
     // Commit knowledge changed: conflicts may now have a different winner.
-    if (this.conflicted.size) this.reconciler.schedule(this.conflicted);
+    this.relayoutConflicts();
   }
 
   private readonly relay = new Map<string, MemberSummary>();
@@ -529,6 +540,7 @@ export class Node implements SessionHost {
     this.stopping = true;
     this.antiEntropy?.cancel();
     this.minorityTimer?.cancel();
+    this.conflictTimer?.cancel();
     await this.watcher?.close();
     await this.detector.stop();
     await this.reconciler.stop();

@@ -5,7 +5,7 @@
 // committed in groups; removals last. Every step first checks that the disk still shows
 // what the index says — if not, the user changed it, the detector records that first,
 // and the path is planned again.
-import { parentOf } from '../fs/paths.ts';
+import { isWithin, parentOf } from '../fs/paths.ts';
 import type { FileSystem, Stat, TempFile } from '../fs/types.ts';
 import { K } from '../log/keys.ts';
 import type { Store } from '../log/store.ts';
@@ -59,7 +59,8 @@ export class Reconciler {
   private readonly busyPaths = new Set<string>();
   private readonly quickRetried = new Set<string>();
   private retrying = new Map<string, number>();
-  private readonly blocked = new Set<string>();
+  /** Heads waiting for the detector, with the paths it must look at first. */
+  private readonly blocked = new Map<string, Set<string>>();
   readonly transfers = new Map<string, Transfer>();
   private running: Promise<void> | null = null;
   private retryTimer: Timer | null = null;
@@ -93,7 +94,9 @@ export class Reconciler {
   }
 
   get idle(): boolean {
-    return this.dirty.size === 0 && this.running === null && this.blocked.size === 0;
+    return (
+      this.dirty.size === 0 && this.running === null && this.blocked.size === 0 && this.rounds.size === 0
+    );
   }
 
   get waitingCount(): number {
@@ -104,10 +107,11 @@ export class Reconciler {
     this.stopped = true;
     this.retryTimer?.cancel();
     await this.running;
+    await Promise.all(this.rounds);
   }
 
   private kick(): void {
-    if (this.running || this.stopped || this.dirty.size === 0) return;
+    if (this.running || this.stopped || !this.plannable()) return;
     this.running = this.loop()
       .catch((err: unknown) => this.o.logger.error('reconcile failed', { error: String(err) }))
       .finally(() => {
@@ -116,13 +120,34 @@ export class Reconciler {
       });
   }
 
+  /**
+   * Some dirty path can be planned now. Paths of a round whose files are still being
+   * transferred wait for it (it kicks again when it ends); without this check the loop would
+   * restart itself for ever in microtasks and starve the whole process.
+   */
+  private plannable(): boolean {
+    if (this.transferring.size === 0) return this.dirty.size > 0;
+    for (const p of this.dirty) if (!this.transferring.has(p)) return true;
+    return false;
+  }
+
   private async loop(): Promise<void> {
-    while (this.dirty.size && !this.stopped) {
-      const batch = [...this.dirty].slice(0, BATCH);
+    while (!this.stopped) {
+      const batch: string[] = [];
+      for (const p of this.dirty) {
+        if (this.transferring.has(p)) continue;
+        batch.push(p);
+        if (batch.length >= BATCH) break;
+      }
+      if (batch.length === 0) return;
       for (const p of batch) this.dirty.delete(p);
       await this.round(batch);
     }
   }
+
+  /** Head paths of rounds whose file transfers are still running. */
+  private readonly transferring = new Set<string>();
+  private readonly rounds = new Set<Promise<void>>();
 
   private slotsFor(headPaths: string[]): Slot[] {
     const { store } = this.o;
@@ -175,47 +200,86 @@ export class Reconciler {
     for (const p of touched) this.busyPaths.add(p);
     const mismatched: string[] = [];
     const replan = new Set<string>();
-    try {
-      const quick = actions.filter((a) => a.kind !== 'write' || isLink(a.version));
-      const files = actions.filter((a) => a.kind === 'write' && !isLink(a.version));
-      await this.locked(
-        quick.filter((a) => a.kind !== 'remove' && a.kind !== 'rmdir'),
-        mismatched,
-        replan,
-      );
-      await this.writeFiles(files, mismatched, replan);
-      await this.locked(
-        quick.filter((a) => a.kind === 'remove' || a.kind === 'rmdir'),
-        mismatched,
-        replan,
-      );
-    } finally {
+    const quick = actions.filter((a) => a.kind !== 'write' || isLink(a.version));
+    const files = actions.filter((a) => a.kind === 'write' && !isLink(a.version));
+    const removals = quick.filter((a) => a.kind === 'remove' || a.kind === 'rmdir');
+    const finish = () => {
       const released: string[] = [...touched];
       for (const a of actions) if (a.kind === 'move' || a.kind === 'moveDir') released.push(a.from);
       for (const a of actions) if (a.kind === 'moveDir') for (const c of a.children) released.push(c.from);
       for (const p of released) this.busyPaths.delete(p);
       this.o.onReleased?.(released);
+      this.afterRound(actions, mismatched, replan);
+    };
+    try {
+      await this.locked(
+        quick.filter((a) => a.kind !== 'remove' && a.kind !== 'rmdir'),
+        mismatched,
+        replan,
+      );
+    } catch (err) {
+      finish();
+      throw err;
     }
+    if (files.length === 0) {
+      try {
+        await this.locked(removals, mismatched, replan);
+      } finally {
+        finish();
+      }
+      return;
+    }
+    // File contents may take long (a large file, a slow or silent peer): the rest of the
+    // queue goes on meanwhile; removals of this round wait (their files may be block sources).
+    const heads = new Set(headPaths);
+    for (const h of heads) this.transferring.add(h);
+    const job = this.writeFiles(files, mismatched, replan)
+      .then(() => this.locked(removals, mismatched, replan))
+      .catch((err: unknown) => this.o.logger.error('reconcile failed', { error: String(err) }))
+      .finally(() => {
+        for (const h of heads) this.transferring.delete(h);
+        finish();
+        this.rounds.delete(job);
+        this.kick();
+      });
+    this.rounds.add(job);
+  }
+
+  private afterRound(actions: Action[], mismatched: string[], replan: Set<string>): void {
     if (mismatched.length) {
       // These paths wait until the detector has recorded what the user did there.
       const hit = new Set(mismatched);
+      const block = (head: string, paths: string[]) => {
+        const waits = this.blocked.get(head) ?? new Set<string>();
+        // The path itself, or a folder above it that the user changed.
+        for (const m of hit) if (paths.some((p) => isWithin(p, m))) waits.add(m);
+        this.blocked.set(head, waits);
+      };
       for (const a of actions) {
         const paths = a.kind === 'move' || a.kind === 'moveDir' ? [a.from, a.to] : [a.path];
         if (!paths.some((p) => hit.has(p))) continue;
-        if ('headPath' in a) this.blocked.add(a.headPath);
-        if ('expect' in a && a.expect) this.blocked.add(a.expect.headPath);
+        if ('headPath' in a) block(a.headPath, paths);
+        if ('expect' in a && a.expect) block(a.expect.headPath, paths);
       }
       this.o.onMismatch(mismatched);
     }
     for (const p of replan) this.dirty.add(p);
   }
 
-  /** The detector recorded local changes: paths blocked by them can be planned again. */
-  unblock(): void {
+  /**
+   * The detector worked through its queue: heads whose paths it no longer has pending can be
+   * planned again. One still pending (e.g. a deletion in its grace period) keeps its head
+   * waiting; replanning it now would only find the same mismatch, in a busy loop.
+   */
+  unblock(pending: (path: string) => boolean): void {
     if (this.blocked.size === 0) return;
-    const heads = [...this.blocked];
-    this.blocked.clear();
-    this.schedule(heads);
+    const heads: string[] = [];
+    for (const [head, waits] of this.blocked) {
+      if ([...waits].some(pending)) continue;
+      this.blocked.delete(head);
+      heads.push(head);
+    }
+    if (heads.length) this.schedule(heads);
   }
 
   /** Run quick actions under the disk lock, with one index transaction. */
@@ -227,7 +291,7 @@ export class Reconciler {
         try {
           await this.quick(txn, a, mismatched, replan);
         } catch (err) {
-          this.failed(a, err, replan);
+          this.failed(a, err, replan, mismatched);
         }
       }
       // Index only: no fsync needed. After a crash the scan finds the disk showing the
@@ -277,6 +341,7 @@ export class Reconciler {
         if (!(await this.check(a.path, a.expect, mismatched))) return;
         if (a.expect && a.expect.type !== EntryType.Directory) await fs.unlink(a.path);
         const st0 = await fs.lstat(a.path);
+        if (!st0) await this.ensureParent(a.path, replan, txn);
         if (!st0) await fs.mkdir(a.path, a.version ? a.version.mode & 0o777 || 0o755 : 0o755);
         const st = await fs.lstat(a.path);
         if (st) txn.setFile(a.path, entryFor(st, a.headPath, a.version));
@@ -286,8 +351,12 @@ export class Reconciler {
         if (!(await this.check(a.path, a.expect, mismatched))) return;
         let st = await fs.lstat(a.path);
         const v = a.version;
-        if (st && v && v.kind === Kind.Put && (st.mode & 0o777) !== (v.mode & 0o777)) {
-          await fs.chmod(a.path, v.mode & 0o777);
+        // A folder made implicitly (for a file inside it) has the default mode: give it its own.
+        const mode = v?.kind === Kind.Mkdir ? v.mode & 0o777 || 0o755 : (v?.mode ?? 0) & 0o777;
+        const owned =
+          (v?.kind === Kind.Put && st?.kind === 'file') || (v?.kind === Kind.Mkdir && st?.kind === 'dir');
+        if (st && owned && (st.mode & 0o777) !== mode) {
+          await fs.chmod(a.path, mode);
           st = await fs.lstat(a.path);
         }
         if (st) txn.setFile(a.path, entryFor(st, a.headPath, v, a.expect));
@@ -337,7 +406,7 @@ export class Reconciler {
         try {
           await this.writeFile(a, mismatched, replan);
         } catch (err) {
-          this.failed(a, err, replan);
+          this.failed(a, err, replan, mismatched);
         }
       }
     };
@@ -474,6 +543,13 @@ export class Reconciler {
       replan.add(dir); // it must become a folder first: its own layout says so
       throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ERR_PARENT' });
     }
+    // A missing folder the index still has was moved or deleted by the user, not yet
+    // recorded: making it again here would put remote files where the user no longer has them.
+    const index = txn ?? this.o.store;
+    for (let d = dir; d !== ''; d = parentOf(d)) {
+      if (index.getFile(d)) throw new LocalChangeError(d);
+      if (await this.o.fs.lstat(parentOf(d))) break;
+    }
     // Index the folder we create (as implicit), or the detector would record it as new.
     const create = async (t: Txn) => {
       await this.o.fs.mkdir(dir, 0o755);
@@ -494,8 +570,13 @@ export class Reconciler {
     replan.add(dir);
   }
 
-  private failed(a: Action, err: unknown, replan: Set<string>): void {
+  private failed(a: Action, err: unknown, replan: Set<string>, mismatched: string[]): void {
     const path = a.kind === 'move' || a.kind === 'moveDir' ? a.to : a.path;
+    if (err instanceof LocalChangeError) {
+      // Like a mismatch: wait until the detector has recorded what the user did to the folder.
+      mismatched.push(path, err.path);
+      return;
+    }
     const head = 'headPath' in a ? a.headPath : a.expect.headPath;
     if (a.kind === 'move' || a.kind === 'moveDir') replan.add(a.expect.headPath); // the source must still be dealt with
     if (a.kind === 'moveDir') for (const c of a.children) replan.add(c.headPath).add(c.expect.headPath);
@@ -557,4 +638,12 @@ function entryFor(st: Stat, headPath: string, v: Version | null, was?: FileEntry
     headPath,
     version: v?.dot ?? null,
   };
+}
+
+/** A folder the index has is gone from disk: a local change the detector has yet to record. */
+class LocalChangeError extends Error {
+  readonly code = 'ERR_LOCAL_CHANGE';
+  constructor(readonly path: string) {
+    super(`${path}: changed locally, not yet recorded`);
+  }
 }

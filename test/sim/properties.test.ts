@@ -24,7 +24,7 @@ for (const n of [2, 3, 5]) {
       fc.asyncProperty(schedule(n, true), async ({ seed, actions }) => {
         await runCase(n, seed, actions, true);
       }),
-      { numRuns: n === 5 ? Math.ceil(RUNS / 2) : RUNS, seed: SEED + n },
+      { numRuns: RUNS, seed: SEED + n },
     );
   });
 }
