@@ -23,6 +23,7 @@ import { Detector } from './detector.ts';
 import { Fetcher } from './fetcher.ts';
 import { type Ingested, ingest } from './ingest.ts';
 import { LocalBlocks } from './local-blocks.ts';
+import { MajorityWatch } from './majority-watch.ts';
 import { Reconciler } from './reconciler.ts';
 import { Recorder } from './recorder.ts';
 import { type ScanProgress, type ScanResult, scan } from './scanner.ts';
@@ -40,8 +41,6 @@ export interface FolderMarker {
 
 /** Conflicts are laid out again at most this often as commit knowledge changes. */
 const CONFLICT_RELAYOUT_MS = 50;
-/** How long a lost majority must stay lost before it is reported. */
-const MINORITY_GRACE_MS = 3000;
 
 export interface NodeOptions {
   store: Store;
@@ -83,7 +82,7 @@ export class Node implements SessionHost {
   readonly members: Members;
   /** Paths with more than one live version: their winner may change as commits become known. */
   private readonly conflicted = new Set<string>();
-  private minority: boolean | null = null;
+  private readonly majority: MajorityWatch;
 
   constructor(private readonly o: NodeOptions) {
     this.store = o.store;
@@ -94,6 +93,12 @@ export class Node implements SessionHost {
       clusterSize: o.clusterSize,
       listen: o.listen ?? '',
       now: () => o.env.now(),
+    });
+    this.majority = new MajorityWatch({
+      members: this.members,
+      env: o.env,
+      logger: o.logger,
+      reachable: () => this.members.reachable(new Set(this.sessions.keys()), this.freshMs).length,
     });
     const isCommitted = (path: string, v: Version) => this.members.isCommitted(path, v);
     this.recorder = new Recorder({ store: o.store, now: () => o.env.now(), isCommitted });
@@ -178,7 +183,7 @@ export class Node implements SessionHost {
       if (head.versions.filter((v) => !isTombstone(v)).length > 1) this.conflicted.add(path);
     }
     this.reconciler.schedule(all);
-    this.checkMajority();
+    this.majority.check();
     this.started = true;
     this.armAntiEntropy();
   }
@@ -310,7 +315,7 @@ export class Node implements SessionHost {
     s.start();
     s.send({ gossip: { members: this.members.summaries() } });
     this.fetcher.onSessionOpened();
-    this.checkMajority();
+    this.majority.check();
   }
 
   private violationLog: LogLimiter | null = null;
@@ -354,7 +359,7 @@ export class Node implements SessionHost {
     this.fetcher.onSessionClosed(session);
     if (!this.stopping) {
       this.logOnce(`unlink ${session.peerId}`, 'peer disconnected', { peer: session.peerId, reason });
-      this.checkMajority();
+      this.majority.check();
     }
   }
 
@@ -420,7 +425,7 @@ export class Node implements SessionHost {
     }
     if (!changed) return;
     this.gossipSoon();
-    this.checkMajority();
+    this.majority.check();
     // Commit knowledge changed: conflicts may now have a different winner.
     this.relayoutConflicts();
   }
@@ -437,52 +442,6 @@ export class Node implements SessionHost {
       this.relay.clear();
       for (const s of this.sessions.values()) s.send({ gossip: { members } });
     });
-  }
-
-  private minorityTimer: Timer | null = null;
-
-  /**
-   * Log when this node loses contact with a majority (minority mode: it keeps recording
-   * local changes, uncommitted) and when it regains it. A short grace period keeps
-   * start-up (peers not yet connected) and brief reconnects quiet.
-   */
-  private checkMajority(): void {
-    const reachable = this.members.reachable(new Set(this.sessions.keys()), this.freshMs).length;
-    const minority = reachable < this.members.quorum;
-    if (minority && this.minority !== true && !this.minorityTimer && !this.stopping) {
-      this.minorityTimer = this.o.env.setTimer(MINORITY_GRACE_MS, () => {
-        this.minorityTimer = null;
-        this.reportMajority();
-      });
-      return;
-    }
-    if (!minority) {
-      this.minorityTimer?.cancel();
-      this.minorityTimer = null;
-      this.reportMajority();
-    }
-  }
-
-  private reportMajority(): void {
-    if (this.stopping) return;
-    const reachable = this.members.reachable(new Set(this.sessions.keys()), this.freshMs).length;
-    const minority = reachable < this.members.quorum;
-    if (minority === this.minority) return;
-    const first = this.minority === null;
-    this.minority = minority;
-    if (minority) {
-      this.logger.warn('minority: cannot reach a majority; local changes are recorded but not committed', {
-        reachable,
-        quorum: this.members.quorum,
-        size: this.members.size,
-      });
-    } else if (!first) {
-      this.logger.info('majority reachable again', {
-        reachable,
-        quorum: this.members.quorum,
-        size: this.members.size,
-      });
-    }
   }
 
   private get freshMs(): number {
@@ -511,7 +470,7 @@ export class Node implements SessionHost {
       // Re-announce ourselves so members reached only through others stay "fresh".
       this.members.updateSelf(this.store.clock());
       this.gossipSoon();
-      this.checkMajority();
+      this.majority.check();
       this.armAntiEntropy();
     });
   }
@@ -539,7 +498,7 @@ export class Node implements SessionHost {
     if (this.stopping) return;
     this.stopping = true;
     this.antiEntropy?.cancel();
-    this.minorityTimer?.cancel();
+    this.majority.stop();
     this.conflictTimer?.cancel();
     await this.watcher?.close();
     await this.detector.stop();

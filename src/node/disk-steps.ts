@@ -1,0 +1,215 @@
+// The disk side of a reconcile round: each step first checks that the disk still shows
+// what the index says (else the user changed it, and the step is left for the detector to
+// record first), then changes the disk and the index together.
+import { parentOf } from '../fs/paths.ts';
+import type { FileSystem, Stat } from '../fs/types.ts';
+import type { Store } from '../log/store.ts';
+import { Txn } from '../log/txn.ts';
+import { EntryType, type FileEntry, Kind, type Version } from '../proto/types.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Mutex } from '../util/mutex.ts';
+import { statMatches } from './observe.ts';
+import type { Action } from './plan.ts';
+
+export interface ReconcileStats {
+  written: number;
+  moved: number;
+  removed: number;
+  localBytes: number;
+  remoteBytes: number;
+}
+
+export interface DiskStepsOptions {
+  fs: FileSystem;
+  store: Store;
+  logger: Logger;
+  mutex: Mutex;
+}
+
+export class DiskSteps {
+  constructor(
+    private readonly o: DiskStepsOptions,
+    private readonly stats: ReconcileStats,
+  ) {}
+
+  /** Carry out one quick action (under the disk lock, in the given transaction). */
+  async quick(txn: Txn, a: Action, mismatched: string[], replan: Set<string>): Promise<void> {
+    const { fs } = this.o;
+    switch (a.kind) {
+      case 'moveDir': {
+        if (!(await this.check(a.from, a.expect, mismatched)) || !(await this.check(a.to, null, mismatched)))
+          return;
+        await this.ensureParent(a.to, replan, txn);
+        await fs.rename(a.from, a.to);
+        const st = await fs.lstat(a.to);
+        txn.setFile(a.from, null);
+        if (st) txn.setFile(a.to, entryFor(st, a.headPath, a.version));
+        // Children keep their inode and times; only their names and versions change.
+        for (const c of a.children) {
+          txn.setFile(c.from, null);
+          txn.setFile(c.to, { ...c.expect, headPath: c.headPath, version: c.version?.dot ?? null });
+        }
+        this.stats.moved += a.children.length + 1;
+        return;
+      }
+      case 'move': {
+        if (
+          !(await this.check(a.from, a.expect, mismatched)) ||
+          !(await this.check(a.to, a.expectTo, mismatched))
+        )
+          return;
+        await this.ensureParent(a.to, replan, txn);
+        await fs.rename(a.from, a.to);
+        let st = await fs.lstat(a.to);
+        if (st && (st.mode & 0o777) !== (a.version.mode & 0o777)) {
+          await fs.chmod(a.to, a.version.mode & 0o777);
+          st = await fs.lstat(a.to);
+        }
+        txn.setFile(a.from, null);
+        if (st) txn.setFile(a.to, entryFor(st, a.headPath, a.version));
+        this.stats.moved++;
+        return;
+      }
+      case 'mkdir': {
+        if (!(await this.check(a.path, a.expect, mismatched))) return;
+        if (a.expect && a.expect.type !== EntryType.Directory) await fs.unlink(a.path);
+        const st0 = await fs.lstat(a.path);
+        if (!st0) await this.ensureParent(a.path, replan, txn);
+        if (!st0) await fs.mkdir(a.path, a.version ? a.version.mode & 0o777 || 0o755 : 0o755);
+        const st = await fs.lstat(a.path);
+        if (st) txn.setFile(a.path, entryFor(st, a.headPath, a.version));
+        return;
+      }
+      case 'relabel': {
+        if (!(await this.check(a.path, a.expect, mismatched))) return;
+        let st = await fs.lstat(a.path);
+        const v = a.version;
+        // A folder made implicitly (for a file inside it) has the default mode: give it its own.
+        const mode = v?.kind === Kind.Mkdir ? v.mode & 0o777 || 0o755 : (v?.mode ?? 0) & 0o777;
+        const owned =
+          (v?.kind === Kind.Put && st?.kind === 'file') || (v?.kind === Kind.Mkdir && st?.kind === 'dir');
+        if (st && owned && (st.mode & 0o777) !== mode) {
+          await fs.chmod(a.path, mode);
+          st = await fs.lstat(a.path);
+        }
+        if (st) txn.setFile(a.path, entryFor(st, a.headPath, v, a.expect));
+        return;
+      }
+      case 'write': {
+        // Symlinks: replaced in place (there is no atomic way to swap a link for a file).
+        if (!(await this.check(a.path, a.expect, mismatched))) return;
+        await this.clear(a.path, a.expect);
+        await this.ensureParent(a.path, replan, txn);
+        await fs.symlink(a.version.link, a.path);
+        const st = await fs.lstat(a.path);
+        if (st) txn.setFile(a.path, entryFor(st, a.headPath, a.version));
+        return;
+      }
+      case 'remove': {
+        if (!(await this.check(a.path, a.expect, mismatched))) return;
+        await fs.unlink(a.path);
+        txn.setFile(a.path, null);
+        this.stats.removed++;
+        return;
+      }
+      case 'rmdir': {
+        if (!(await this.check(a.path, a.expect, mismatched))) return;
+        try {
+          await fs.rmdir(a.path);
+          txn.setFile(a.path, null);
+        } catch (err) {
+          // Something unsynced (ignored, or not yet recorded) is still inside: keep the folder.
+          if ((err as { code?: string }).code !== 'ERR_NOT_EMPTY') throw err;
+          this.o.logger.debug('folder kept: not empty', { path: a.path });
+          mismatched.push(a.path);
+        }
+        return;
+      }
+    }
+  }
+
+  /** The disk still shows what the index says (else the user changed it). */
+  async check(path: string, expect: FileEntry | null, mismatched: string[]): Promise<boolean> {
+    const st = await this.o.fs.lstat(path);
+    if (statMatches(st, expect)) return true;
+    mismatched.push(path);
+    return false;
+  }
+
+  async clear(path: string, expect: FileEntry | null): Promise<void> {
+    if (!expect) return;
+    if (expect.type === EntryType.Directory) await this.o.fs.rmdir(path);
+    else await this.o.fs.unlink(path);
+  }
+
+  /** A file's folder must exist; if it does not yet, create it and let its own round label it. */
+  async ensureParent(path: string, replan: Set<string>, txn?: Txn): Promise<void> {
+    const dir = parentOf(path);
+    if (dir === '') return;
+    const st = await this.o.fs.lstat(dir);
+    if (st?.kind === 'dir') return;
+    if (st) {
+      replan.add(dir); // it must become a folder first: its own layout says so
+      throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ERR_PARENT' });
+    }
+    // A missing folder the index still has was moved or deleted by the user, not yet
+    // recorded: making it again here would put remote files where the user no longer has them.
+    const index = txn ?? this.o.store;
+    for (let d = dir; d !== ''; d = parentOf(d)) {
+      if (index.getFile(d)) throw new LocalChangeError(d);
+      if (await this.o.fs.lstat(parentOf(d))) break;
+    }
+    // Index the folder we create (as implicit), or the detector would record it as new.
+    const create = async (t: Txn) => {
+      await this.o.fs.mkdir(dir, 0o755);
+      for (let d = dir; d !== ''; d = parentOf(d)) {
+        if (t.getFile(d)) break;
+        const made = await this.o.fs.lstat(d);
+        if (made) t.setFile(d, entryFor(made, d, null));
+      }
+    };
+    if (txn) await create(txn);
+    else {
+      await this.o.mutex.run(async () => {
+        const t = new Txn(this.o.store);
+        await create(t);
+        await t.commit(false);
+      });
+    }
+    replan.add(dir);
+  }
+}
+
+export function isLink(v: Version | null): boolean {
+  return v?.kind === Kind.Symlink;
+}
+
+export function statOf(e: FileEntry | null): Stat | null {
+  if (!e) return null;
+  const kind = e.type === EntryType.File ? 'file' : e.type === EntryType.Directory ? 'dir' : 'link';
+  return { kind, size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, ino: e.ino, mode: e.mode };
+}
+
+/** The index entry for what was just put on disk (content from the version, or kept). */
+export function entryFor(st: Stat, headPath: string, v: Version | null, was?: FileEntry | null): FileEntry {
+  return {
+    type: st.kind === 'file' ? EntryType.File : st.kind === 'dir' ? EntryType.Directory : EntryType.Link,
+    size: st.kind === 'file' ? st.size : 0,
+    mtimeMs: st.mtimeMs,
+    ino: st.ino,
+    mode: st.mode,
+    ctimeMs: st.ctimeMs,
+    content: v?.content ?? was?.content ?? null,
+    link: v?.link ?? was?.link ?? '',
+    headPath,
+    version: v?.dot ?? null,
+  };
+}
+
+/** A folder the index has is gone from disk: a local change the detector has yet to record. */
+export class LocalChangeError extends Error {
+  readonly code = 'ERR_LOCAL_CHANGE';
+  constructor(readonly path: string) {
+    super(`${path}: changed locally, not yet recorded`);
+  }
+}

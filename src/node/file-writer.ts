@@ -1,0 +1,176 @@
+// File contents of a reconcile round: each file is assembled into a temp file beside its
+// target (local blocks first, the rest fetched), verified and fsynced outside the disk lock,
+// in parallel; then the prepared files are committed in groups under the lock (re-check,
+// rename into place, one index transaction), and each touched folder is fsynced once.
+import { parentOf } from '../fs/paths.ts';
+import type { FileSystem, Stat, TempFile } from '../fs/types.ts';
+import type { Store } from '../log/store.ts';
+import { Txn } from '../log/txn.ts';
+import { EntryType } from '../proto/types.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Mutex } from '../util/mutex.ts';
+import type { ContentAssembler } from './content.ts';
+import { type DiskSteps, entryFor, type ReconcileStats, statOf } from './disk-steps.ts';
+import type { Action } from './plan.ts';
+
+export interface Transfer {
+  path: string;
+  size: number;
+  done: number;
+}
+
+export interface FileWriterOptions {
+  fs: FileSystem;
+  store: Store;
+  logger: Logger;
+  mutex: Mutex;
+  assembler: ContentAssembler;
+  stats: ReconcileStats;
+  /** Parallel file transfers. */
+  parallel?: number;
+  stopped: () => boolean;
+  /** A file could not be written: the reconciler decides when to try again. */
+  failed: (a: Action, err: unknown, replan: Set<string>, mismatched: string[]) => void;
+}
+
+interface ReadyFile {
+  a: Extract<Action, { kind: 'write' }>;
+  tmp: TempFile;
+  mismatched: string[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class FileWriter {
+  /** Files being assembled, by path (for status). */
+  readonly transfers = new Map<string, Transfer>();
+
+  constructor(
+    private readonly o: FileWriterOptions,
+    private readonly steps: DiskSteps,
+  ) {}
+
+  /** Files: assemble in parallel outside the lock, commit each under it. */
+  async writeFiles(actions: Action[], mismatched: string[], replan: Set<string>): Promise<void> {
+    const parallel = this.o.parallel ?? 8;
+    let next = 0;
+    const worker = async () => {
+      while (next < actions.length && !this.o.stopped()) {
+        const a = actions[next++]!;
+        if (a.kind !== 'write') continue;
+        try {
+          await this.writeFile(a, mismatched, replan);
+        } catch (err) {
+          this.o.failed(a, err, replan, mismatched);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, actions.length) }, worker));
+  }
+
+  private async writeFile(
+    a: Extract<Action, { kind: 'write' }>,
+    mismatched: string[],
+    replan: Set<string>,
+  ): Promise<void> {
+    const { fs } = this.o;
+    const content = a.version.content;
+    if (!content) return;
+    if (!(await this.steps.check(a.path, a.expect, mismatched))) return;
+    await this.steps.ensureParent(a.path, replan);
+    const tmp: TempFile = await fs.createTemp(a.path);
+    const transfer: Transfer = { path: a.path, size: content.size, done: 0 };
+    this.transfers.set(a.path, transfer);
+    try {
+      const near = a.expect?.type === EntryType.File ? [a.path] : [];
+      const st = await this.o.assembler.fill(tmp, a.path, content, near);
+      this.o.stats.localBytes += st.localBytes;
+      this.o.stats.remoteBytes += st.remoteBytes;
+      // The slow part (fsync of data and metadata) outside the disk lock, in parallel.
+      await tmp.prepare({ mode: a.version.mode & 0o777, mtimeMs: a.version.mtimeMs });
+      await this.submit({ a, tmp, mismatched });
+    } catch (err) {
+      await tmp.abort().catch(() => {});
+      throw err;
+    } finally {
+      this.transfers.delete(a.path);
+    }
+  }
+
+  private readonly ready: ReadyFile[] = [];
+  private committing = false;
+
+  /** Queue a prepared file for the next group commit; resolves once it is in place. */
+  private submit(item: Omit<ReadyFile, 'resolve' | 'reject'>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ready.push({ ...item, resolve, reject });
+      if (!this.committing) void this.commitGroups();
+    });
+  }
+
+  /**
+   * Group commit: every prepared file waiting goes in under one disk lock (re-check and
+   * rename each, one index transaction), then each touched folder is fsynced once.
+   */
+  private async commitGroups(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.ready.length) {
+        const group = this.ready.splice(0);
+        const outcome = new Map<ReadyFile, unknown>();
+        const dirs = new Set<string>();
+        await this.o.mutex.run(async () => {
+          const txn = new Txn(this.o.store);
+          for (const item of group) {
+            try {
+              const result = await this.commitOne(item);
+              if (result) {
+                txn.setFile(item.a.path, entryFor(result, item.a.headPath, item.a.version));
+                dirs.add(parentOf(item.a.path));
+                this.o.stats.written++;
+              }
+              outcome.set(item, null);
+            } catch (err) {
+              outcome.set(item, err);
+            }
+          }
+          await txn.commit(false);
+        });
+        this.o.logger.debug('written', { n: group.length, first: group[0]?.a.path });
+        await Promise.all([...dirs].map((d) => this.o.fs.fsyncDir(d).catch(() => {})));
+        for (const item of group) {
+          const err = outcome.get(item);
+          if (err) item.reject(err);
+          else item.resolve();
+        }
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async commitOne({ a, tmp, mismatched }: ReadyFile): Promise<Stat | null> {
+    if (a.expect?.type === EntryType.Directory) {
+      if (!(await this.steps.check(a.path, a.expect, mismatched))) {
+        await tmp.abort();
+        return null;
+      }
+      await this.steps.clear(a.path, a.expect);
+    }
+    const expect = a.expect?.type === EntryType.Directory ? null : statOf(a.expect);
+    try {
+      return await tmp.commit(a.path, {
+        mode: a.version.mode & 0o777,
+        mtimeMs: a.version.mtimeMs,
+        expect,
+        syncDir: false,
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_TARGET_CHANGED') {
+        mismatched.push(a.path); // the local change wins the race; it is recorded, then resolved
+        return null;
+      }
+      throw err;
+    }
+  }
+}
