@@ -1,6 +1,7 @@
 // The disk side of a reconcile round: each step first checks that the disk still shows
 // what the index says (else the user changed it, and the step is left for the detector to
 // record first), then changes the disk and the index together.
+import type { IgnoreRules } from '../fs/ignore.ts';
 import { parentOf } from '../fs/paths.ts';
 import type { FileSystem, Stat } from '../fs/types.ts';
 import type { Store } from '../log/store.ts';
@@ -21,6 +22,8 @@ export interface ReconcileStats {
 
 export interface DiskStepsOptions {
   fs: FileSystem;
+  /** The folder's ignore rules now. */
+  ignore: () => IgnoreRules;
   store: Store;
   logger: Logger;
   mutex: Mutex;
@@ -118,10 +121,17 @@ export class DiskSteps {
           await fs.rmdir(a.path);
           txn.setFile(a.path, null);
         } catch (err) {
-          // Something unsynced (ignored, or not yet recorded) is still inside: keep the folder.
+          // Something unsynced is still inside: keep the folder. What the user put there and
+          // the detector has not recorded yet is a local change to wait for (it may keep the
+          // folder alive); ignored entries just keep it, with nothing to wait for (waiting
+          // would replan in a loop).
           if ((err as { code?: string }).code !== 'ERR_NOT_EMPTY') throw err;
           this.o.logger.debug('folder kept: not empty', { path: a.path });
-          mismatched.push(a.path);
+          const unrecorded = (await fs.readdir(a.path).catch(() => []))
+            .map((e) => ({ path: `${a.path}/${e.name}`, dir: e.kind === 'dir' }))
+            .filter((e) => !txn.getFile(e.path) && !this.o.ignore().ignores(e.path, e.dir))
+            .map((e) => e.path);
+          if (unrecorded.length) mismatched.push(a.path, ...unrecorded);
         }
         return;
       }
@@ -147,14 +157,21 @@ export class DiskSteps {
     const dir = parentOf(path);
     if (dir === '') return;
     const st = await this.o.fs.lstat(dir);
-    if (st?.kind === 'dir') return;
+    const index = txn ?? this.o.store;
+    if (st?.kind === 'dir') {
+      // Another folder than the one the index has (the user moved it away and made a new
+      // one): writing into it would file remote data under the wrong folder.
+      const known = index.getFile(dir);
+      if (known && (known.type !== EntryType.Directory || known.ino !== st.ino))
+        throw new LocalChangeError(dir);
+      return;
+    }
     if (st) {
       replan.add(dir); // it must become a folder first: its own layout says so
       throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ERR_PARENT' });
     }
     // A missing folder the index still has was moved or deleted by the user, not yet
     // recorded: making it again here would put remote files where the user no longer has them.
-    const index = txn ?? this.o.store;
     for (let d = dir; d !== ''; d = parentOf(d)) {
       if (index.getFile(d)) throw new LocalChangeError(d);
       if (await this.o.fs.lstat(parentOf(d))) break;

@@ -106,6 +106,7 @@ export class Node implements SessionHost {
     this.localBlocks = new LocalBlocks(o.fs, o.store, o.env);
     this.reconciler = new Reconciler({
       fs: o.fs,
+      ignore: () => this.ignore,
       store: o.store,
       env: o.env,
       logger: o.logger,

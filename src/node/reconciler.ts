@@ -5,6 +5,7 @@
 // committed in groups; removals last. Every step first checks that the disk still shows
 // what the index says — if not, the user changed it, the detector records that first,
 // and the path is planned again.
+import type { IgnoreRules } from '../fs/ignore.ts';
 import { isWithin } from '../fs/paths.ts';
 import type { FileSystem } from '../fs/types.ts';
 import { K } from '../log/keys.ts';
@@ -22,6 +23,8 @@ import { type Action, plan, type Slot } from './plan.ts';
 
 export interface ReconcilerOptions {
   fs: FileSystem;
+  /** The folder's ignore rules now. */
+  ignore: () => IgnoreRules;
   store: Store;
   env: Env;
   logger: Logger;
@@ -39,6 +42,8 @@ export interface ReconcilerOptions {
 // Large enough that one directory rename (all its sources and targets) plans together.
 const BATCH = 8192;
 const RETRY_MS = [1000, 5000, 15000, 60000];
+/** After this many blocks in a row, a head is retried on the back-off schedule instead. */
+const MAX_REBLOCKS = 4;
 
 export class Reconciler {
   private readonly dirty = new Set<string>();
@@ -48,6 +53,8 @@ export class Reconciler {
   private retrying = new Map<string, number>();
   /** Heads waiting for the detector, with the paths it must look at first. */
   private readonly blocked = new Map<string, Set<string>>();
+  /** Heads blocked in a row without a clean round (see MAX_REBLOCKS). */
+  private readonly reblocked = new Map<string, number>();
   private running: Promise<void> | null = null;
   private retryTimer: Timer | null = null;
   private stopped = false;
@@ -251,23 +258,43 @@ export class Reconciler {
   }
 
   private afterRound(actions: Action[], mismatched: string[], replan: Set<string>): void {
-    if (mismatched.length) {
-      // These paths wait until the detector has recorded what the user did there.
-      const hit = new Set(mismatched);
-      const block = (head: string, paths: string[]) => {
-        const waits = this.blocked.get(head) ?? new Set<string>();
-        // The path itself, or a folder above it that the user changed.
-        for (const m of hit) if (paths.some((p) => isWithin(p, m))) waits.add(m);
-        this.blocked.set(head, waits);
-      };
-      for (const a of actions) {
-        const paths = a.kind === 'move' || a.kind === 'moveDir' ? [a.from, a.to] : [a.path];
-        if (!paths.some((p) => hit.has(p))) continue;
-        if ('headPath' in a) block(a.headPath, paths);
-        if ('expect' in a && a.expect) block(a.expect.headPath, paths);
+    // Heads whose steps found the disk changed wait until the detector has recorded what the
+    // user did there; the others had a clean round.
+    const hit = new Set(mismatched);
+    const hitHeads = new Map<string, Set<string>>();
+    for (const a of actions) {
+      const paths = a.kind === 'move' || a.kind === 'moveDir' ? [a.from, a.to] : [a.path];
+      const heads = ['headPath' in a ? a.headPath : null, 'expect' in a ? a.expect?.headPath : null];
+      // A folder move that did not happen leaves its children to be planned again too.
+      if (a.kind === 'moveDir') for (const c of a.children) heads.push(c.headPath, c.expect.headPath);
+      // The path itself, a folder above it or an entry below it that the user changed.
+      const waits = [...hit].filter((m) => paths.some((p) => isWithin(p, m) || isWithin(m, p)));
+      for (const head of heads) {
+        if (!head) continue;
+        if (!paths.some((p) => hit.has(p))) {
+          if (head === heads[0]) this.reblocked.delete(head);
+          continue;
+        }
+        const set = hitHeads.get(head) ?? new Set<string>();
+        for (const m of waits) set.add(m);
+        hitHeads.set(head, set);
       }
-      this.o.onMismatch(mismatched);
     }
+    for (const [head, waits] of hitHeads) {
+      // Blocked again and again without a clean round: the detector sees no change where
+      // the steps see one. Retry on the back-off schedule rather than spin.
+      const times = (this.reblocked.get(head) ?? 0) + 1;
+      this.reblocked.set(head, times);
+      if (times > MAX_REBLOCKS) {
+        this.o.logger.debug('local change not recorded yet; retrying later', { path: head });
+        this.park(head);
+        continue;
+      }
+      const all = this.blocked.get(head) ?? new Set<string>();
+      for (const m of waits) all.add(m);
+      this.blocked.set(head, all);
+    }
+    if (mismatched.length) this.o.onMismatch(mismatched);
     for (const p of replan) this.dirty.add(p);
   }
 

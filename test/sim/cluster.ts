@@ -43,7 +43,7 @@ export class SimCluster {
   readonly net: SimNetwork;
   readonly nodes: SimNode[] = [];
   private readonly random: () => number;
-  private readonly logger: Logger;
+  readonly logger: Logger;
 
   constructor(readonly opts: SimOptions) {
     this.random = rng(opts.seed);

@@ -75,6 +75,7 @@ export class Oracle {
   /** Apply one action to the cluster, noting what the acting user could see. */
   async apply(a: Action): Promise<void> {
     const c = this.c;
+    c.logger.debug('schedule', { action: JSON.stringify(a) });
     switch (a.t) {
       case 'partition': {
         const rest = c.nodes.map((n) => n.index).filter((i) => !a.cut.includes(i));
