@@ -75,61 +75,79 @@ function byPath(ops: readonly LogRecord[]): Map<string, string[]> {
 /** The log after the live changes (read once the daemon stopped). */
 let liveOps: LogRecord[] = [];
 
+/**
+ * The user's changes, made on a running daemon: 30 folders, 200 files, 50 modified, 20
+ * deleted, 10 renamed, one folder renamed. Returns the log, read once the daemon stopped,
+ * after checking it holds exactly one operation per change.
+ */
+async function liveChanges(
+  node: Daemon & { dir: string; port: number },
+  nodeId: string,
+): Promise<LogRecord[]> {
+  d = node;
+  const dir = d.dir;
+  try {
+    for (let t = 0; t < 10; t++)
+      for (const s of [0, 1]) await mkdir(join(dir, `d${t}/s${s}`), { recursive: true });
+    for (let i = 0; i < 200; i++) await writeFile(join(dir, fileOf(i)), `file ${i}\n`);
+    let n = await settle(0, 30 + 200);
+    for (const i of MODIFY) await writeFile(join(dir, fileOf(i)), `file ${i}, modified\n`);
+    n = await settle(n, 50);
+    for (const i of DELETE) await rm(join(dir, fileOf(i)));
+    n = await settle(n, 20);
+    for (const [k, i] of RENAME.entries()) await rename(join(dir, fileOf(i)), join(dir, renamedTo(i, k)));
+    n = await settle(n, 10);
+    await rename(join(dir, 'd9'), join(dir, 'd9-moved'));
+    await settle(n, 1);
+  } finally {
+    // The next tests go on from whatever state this one left.
+    assert.equal(await d.stop(), 0);
+  }
+  const ops = await readLog(dir);
+  assert.deepEqual(duplicateDots(ops), [], 'every (origin, seq) once');
+  assert.ok(
+    ops.every((o) => o.node === nodeId),
+    'every operation is this node’s',
+  );
+  // Every user change, as "kind path[ -> to]", against the log.
+  const expected: string[] = [];
+  for (let t = 0; t < 10; t++) expected.push(`mkdir d${t}`, `mkdir d${t}/s0`, `mkdir d${t}/s1`);
+  for (let i = 0; i < 200; i++) expected.push(`put ${fileOf(i)}`);
+  for (const i of MODIFY) expected.push(`put ${fileOf(i)}`);
+  for (const i of DELETE) expected.push(`delete ${fileOf(i)}`);
+  for (const [k, i] of RENAME.entries()) expected.push(`rename ${fileOf(i)} -> ${renamedTo(i, k)}`);
+  expected.push('rename d9 -> d9-moved');
+  const missing = [...expected];
+  const extra: string[] = [];
+  for (const o of ops) {
+    const line = `${o.kind} ${o.path}${o.to ? ` -> ${o.to}` : ''}`;
+    const k = missing.indexOf(line);
+    if (k >= 0) missing.splice(k, 1);
+    else extra.push(line);
+  }
+  assert.deepEqual(
+    { missing, extra },
+    { missing: [], extra: [] },
+    'the log holds exactly the user’s changes',
+  );
+  assert.deepEqual(kindCounts(ops), { mkdir: 30, put: 250, delete: 20, rename: 11 });
+  assert.deepEqual(
+    ops.map((o) => o.seq).sort((x, y) => x - y),
+    Array.from({ length: 311 }, (_, k) => k + 1),
+    'sequence numbers 1..311, no gaps',
+  );
+  return ops;
+}
+
+test('live changes with chokidar (--watcher chokidar): exactly one operation per user change', () =>
+  dumpOnFailure(async () => {
+    const id = 'solo-chokidar';
+    await liveChanges(await startNode({ nodeId: id, args: ['--watcher', 'chokidar'] }), id);
+  }));
+
 test('live changes: exactly one operation per user change, nothing twice', () =>
   dumpOnFailure(async () => {
-    d = await startNode({ nodeId: NODE });
-    const dir = d.dir;
-    try {
-      for (let t = 0; t < 10; t++)
-        for (const s of [0, 1]) await mkdir(join(dir, `d${t}/s${s}`), { recursive: true });
-      for (let i = 0; i < 200; i++) await writeFile(join(dir, fileOf(i)), `file ${i}\n`);
-      let n = await settle(0, 30 + 200);
-      for (const i of MODIFY) await writeFile(join(dir, fileOf(i)), `file ${i}, modified\n`);
-      n = await settle(n, 50);
-      for (const i of DELETE) await rm(join(dir, fileOf(i)));
-      n = await settle(n, 20);
-      for (const [k, i] of RENAME.entries()) await rename(join(dir, fileOf(i)), join(dir, renamedTo(i, k)));
-      n = await settle(n, 10);
-      await rename(join(dir, 'd9'), join(dir, 'd9-moved'));
-      await settle(n, 1);
-    } finally {
-      // The next tests go on from whatever state this one left.
-      assert.equal(await d.stop(), 0);
-    }
-    const ops = await readLog(dir);
-    liveOps = ops;
-    assert.deepEqual(duplicateDots(ops), [], 'every (origin, seq) once');
-    assert.ok(
-      ops.every((o) => o.node === NODE),
-      'every operation is this node’s',
-    );
-    // Every user change, as "kind path[ -> to]", against the log.
-    const expected: string[] = [];
-    for (let t = 0; t < 10; t++) expected.push(`mkdir d${t}`, `mkdir d${t}/s0`, `mkdir d${t}/s1`);
-    for (let i = 0; i < 200; i++) expected.push(`put ${fileOf(i)}`);
-    for (const i of MODIFY) expected.push(`put ${fileOf(i)}`);
-    for (const i of DELETE) expected.push(`delete ${fileOf(i)}`);
-    for (const [k, i] of RENAME.entries()) expected.push(`rename ${fileOf(i)} -> ${renamedTo(i, k)}`);
-    expected.push('rename d9 -> d9-moved');
-    const missing = [...expected];
-    const extra: string[] = [];
-    for (const o of ops) {
-      const line = `${o.kind} ${o.path}${o.to ? ` -> ${o.to}` : ''}`;
-      const k = missing.indexOf(line);
-      if (k >= 0) missing.splice(k, 1);
-      else extra.push(line);
-    }
-    assert.deepEqual(
-      { missing, extra },
-      { missing: [], extra: [] },
-      'the log holds exactly the user’s changes',
-    );
-    assert.deepEqual(kindCounts(ops), { mkdir: 30, put: 250, delete: 20, rename: 11 });
-    assert.deepEqual(
-      ops.map((o) => o.seq).sort((x, y) => x - y),
-      Array.from({ length: 311 }, (_, k) => k + 1),
-      'sequence numbers 1..311, no gaps',
-    );
+    liveOps = await liveChanges(await startNode({ nodeId: NODE }), NODE);
   }));
 
 test('live changes: files keep one history each; renames are renames, not delete + create', () => {
