@@ -48,13 +48,19 @@ async function sameFile(dir: string, rel: string, bytes: Uint8Array): Promise<bo
   }
 }
 
+/**
+ * No temp file stays behind. One may exist for a moment after the file arrived (a later
+ * version of it on its way, under load), so this waits for none; a leaked one never goes.
+ */
 async function noTempLeft(dir: string): Promise<void> {
-  const names = await readdir(dir);
-  assert.deepEqual(
-    names.filter((n) => n.startsWith('.resonate-tmp-')),
-    [],
-    'no temp file left behind',
-  );
+  const temps = async () => (await readdir(dir)).filter((n) => n.startsWith('.resonate-tmp-'));
+  await waitFor(async () => (await temps()).length === 0, {
+    timeoutMs: 15_000,
+    message: 'no temp file left behind',
+    describe: async () => JSON.stringify(await temps()),
+  }).catch(async (err: unknown) => {
+    assert.deepEqual(await temps(), [], `no temp file left behind (${String(err)})`);
+  });
 }
 
 for (const [label, spec, line] of [
