@@ -1,5 +1,6 @@
 // Running one random schedule on a simulated cluster and checking what must hold after.
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { SimCluster } from './cluster.ts';
 import { type Action, Oracle } from './schedule.ts';
 
@@ -105,4 +106,20 @@ export async function dumpState(c: SimCluster): Promise<void> {
     for await (const [p, f] of n.store.files())
       console.log(`  file ${p} -> ${f.headPath} @${f.version?.origin}:${f.version?.seq}`);
   }
+}
+
+/**
+ * fc.assert for schedules, whose failure also names the one-line command that replays the
+ * shrunk counterexample verbosely.
+ */
+export async function assertSchedules<T>(
+  nodes: number,
+  property: fc.IAsyncProperty<[T]>,
+  params: fc.Parameters<[T]>,
+): Promise<void> {
+  const details = await fc.check(property, params);
+  if (!details.failed) return;
+  const example = details.counterexample?.[0];
+  const replay = `npm run soak -- --nodes ${nodes} --replay '${JSON.stringify(example)}'`;
+  throw new Error(`${fc.defaultReportMessage(details)}\nReplay: ${replay}`, { cause: details.errorInstance });
 }
