@@ -99,6 +99,14 @@ export class Detector {
     return this.due.has(path) || this.vanished.has(path) || this.held.has(path);
   }
 
+  /** Paths strictly below `dir` that are queued, held back or in their deletion grace period. */
+  pendingUnder(dir: string): string[] {
+    const out: string[] = [];
+    for (const m of [this.due.keys(), this.vanished.keys(), this.held.values()])
+      for (const p of m) if (p !== dir && isWithin(p, dir)) out.push(p);
+    return out;
+  }
+
   get pending(): number {
     return this.due.size + this.vanished.size;
   }

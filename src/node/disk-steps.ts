@@ -24,6 +24,8 @@ export interface DiskStepsOptions {
   fs: FileSystem;
   /** The folder's ignore rules now. */
   ignore: () => IgnoreRules;
+  /** Paths below a folder where the detector has seen a change it has not recorded yet. */
+  pendingUnder: (dir: string) => string[];
   store: Store;
   logger: Logger;
   mutex: Mutex;
@@ -42,6 +44,13 @@ export class DiskSteps {
       case 'moveDir': {
         if (!(await this.check(a.from, a.expect, mismatched)) || !(await this.check(a.to, null, mismatched)))
           return;
+        // An unrecorded change inside (a file the user just deleted, say) would be carried
+        // to the new name in the index but not on disk: record it first.
+        const pending = this.o.pendingUnder(a.from);
+        if (pending.length) {
+          mismatched.push(a.from, ...pending);
+          return;
+        }
         await this.ensureParent(a.to, replan, txn);
         await fs.rename(a.from, a.to);
         const st = await fs.lstat(a.to);

@@ -107,6 +107,7 @@ export class Node implements SessionHost {
     this.reconciler = new Reconciler({
       fs: o.fs,
       ignore: () => this.ignore,
+      pendingUnder: (dir) => this.detector.pendingUnder(dir),
       store: o.store,
       env: o.env,
       logger: o.logger,

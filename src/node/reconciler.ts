@@ -25,6 +25,8 @@ export interface ReconcilerOptions {
   fs: FileSystem;
   /** The folder's ignore rules now. */
   ignore: () => IgnoreRules;
+  /** Paths below a folder where the detector has seen a change it has not recorded yet. */
+  pendingUnder: (dir: string) => string[];
   store: Store;
   env: Env;
   logger: Logger;

@@ -1,0 +1,104 @@
+// Schedules that `npm run soak` once found failing, replayed with every universal check
+// (convergence, no lost write, quorum safety, termination). Each names the bug it caught.
+import { test } from 'node:test';
+import { runCase } from './check.ts';
+import type { Action } from './schedule.ts';
+
+const cases: { nodes: number; bug: string; actions: Action[] }[] = [
+  {
+    nodes: 3,
+    bug: 'a deletion in its grace period made the reconciler replan in a busy loop',
+    actions: [
+      { t: 'write', k: 0, path: 'e/z' },
+      { t: 'run' },
+      { t: 'write', k: 0, path: 'e/z' },
+      { t: 'rm', k: 1, path: 'e/z' },
+      { t: 'crash', k: 0 },
+    ],
+  },
+  {
+    nodes: 3,
+    bug: 'a folder made implicitly kept the default mode, not its own',
+    actions: [
+      { t: 'write', k: 2, path: 'd/y' },
+      { t: 'mv', k: 2, from: 'd', to: 'a' },
+      { t: 'chmod', k: 2, path: 'a', exec: false },
+      { t: 'write', k: 0, path: 'a' },
+    ],
+  },
+  {
+    nodes: 5,
+    bug: 'a folder the user had moved away was made again for a remote file',
+    actions: [
+      { t: 'write', k: 0, path: 'd/y' },
+      { t: 'run' },
+      { t: 'mv', k: 1, from: 'd', to: 'e' },
+      { t: 'crash', k: 0 },
+      { t: 'write', k: 0, path: 'd/f/w' },
+    ],
+  },
+  {
+    nodes: 3,
+    bug: 'a folder kept for unrecorded content was replanned in a loop',
+    actions: [
+      { t: 'mv', k: 0, from: 'a', to: 'd/y' },
+      { t: 'run' },
+      { t: 'mv', k: 0, from: 'd', to: 'a' },
+      { t: 'crash', k: 0 },
+      { t: 'write', k: 2, path: 'd/f/w' },
+    ],
+  },
+  {
+    nodes: 5,
+    bug: 'a folder move that found the disk changed never planned its children again',
+    actions: [
+      { t: 'write', k: 0, path: 'd/f/w' },
+      { t: 'run' },
+      { t: 'crash', k: 4 },
+      { t: 'mv', k: 4, from: 'd', to: 'e' },
+      { t: 'mv', k: 0, from: 'a', to: 'e/z' },
+      { t: 'heal' },
+    ],
+  },
+  {
+    nodes: 5,
+    bug: 'remote files were written into a new folder the user made under an old name',
+    actions: [
+      { t: 'write', k: 0, path: 'd/f/w' },
+      { t: 'partition', cut: [0, 4] },
+      { t: 'write', k: 1, path: 'd/y' },
+      { t: 'run' },
+      { t: 'mv', k: 2, from: 'd', to: 'a' },
+      { t: 'mv', k: 2, from: 'd/f', to: 'd/y' },
+      { t: 'write', k: 0, path: 'a' },
+    ],
+  },
+  {
+    nodes: 3,
+    bug: 'a folder move carried an unrecorded deletion inside it to the new name in the index',
+    actions: [
+      { t: 'write', k: 0, path: 'e/z' },
+      { t: 'run' },
+      { t: 'mv', k: 1, from: 'e', to: 'd' },
+      { t: 'rm', k: 0, path: 'e/z' },
+    ],
+  },
+  {
+    nodes: 5,
+    bug: 'the same, with the file moved inside the folder before it was deleted',
+    actions: [
+      { t: 'write', k: 0, path: 'd/f/w' },
+      { t: 'run' },
+      { t: 'mv', k: 0, from: 'd', to: 'g' },
+      { t: 'mv', k: 2, from: 'd/f/w', to: 'd/x' },
+      { t: 'rm', k: 2, path: 'd/x' },
+      { t: 'mv', k: 0, from: 'a', to: 'a' },
+    ],
+  },
+];
+
+for (const c of cases) {
+  test(`${c.nodes} nodes: ${c.bug}`, async () => {
+    await runCase(c.nodes, 0, c.actions, true);
+  });
+}
