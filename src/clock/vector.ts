@@ -136,6 +136,12 @@ export function withDot(c: Clock, d: Dot, except: readonly Dot[] = []): Clock {
   });
 }
 
+/** The clock minus these dots (those it covers become exceptions). */
+export function without(c: Clock, dots: readonly Dot[]): Clock {
+  const drop = dots.filter((d) => covers(c, d));
+  return drop.length ? normalize({ vv: c.vv, except: [...c.except, ...drop] }) : c;
+}
+
 /** The clock of a single dot (and, by the rule above, its origin's earlier dots). */
 export function ofDot(d: Dot): Clock {
   return withDot(emptyClock(), d);

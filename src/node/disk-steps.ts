@@ -9,7 +9,7 @@ import { Txn } from '../log/txn.ts';
 import { EntryType, type FileEntry, Kind, type Version } from '../proto/types.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Mutex } from '../util/mutex.ts';
-import { statMatches } from './observe.ts';
+import { dirMode, statMatches } from './observe.ts';
 import type { Action } from './plan.ts';
 
 export interface ReconcileStats {
@@ -87,8 +87,13 @@ export class DiskSteps {
         if (a.expect && a.expect.type !== EntryType.Directory) await fs.unlink(a.path);
         const st0 = await fs.lstat(a.path);
         if (!st0) await this.ensureParent(a.path, replan, txn);
-        if (!st0) await fs.mkdir(a.path, a.version ? a.version.mode & 0o777 || 0o755 : 0o755);
-        const st = await fs.lstat(a.path);
+        if (!st0) await fs.mkdir(a.path, dirMode(a.version));
+        let st = await fs.lstat(a.path);
+        // Exactly the version's permissions (mkdir's mode passes through the umask).
+        if (st?.kind === 'dir' && a.version && (st.mode & 0o777) !== dirMode(a.version)) {
+          await fs.chmod(a.path, dirMode(a.version));
+          st = await fs.lstat(a.path);
+        }
         if (st) txn.setFile(a.path, entryFor(st, a.headPath, a.version));
         return;
       }
@@ -97,7 +102,7 @@ export class DiskSteps {
         let st = await fs.lstat(a.path);
         const v = a.version;
         // A folder made implicitly (for a file inside it) has the default mode: give it its own.
-        const mode = v?.kind === Kind.Mkdir ? v.mode & 0o777 || 0o755 : (v?.mode ?? 0) & 0o777;
+        const mode = v?.kind === Kind.Mkdir ? dirMode(v) : (v?.mode ?? 0) & 0o777;
         const owned =
           (v?.kind === Kind.Put && st?.kind === 'file') || (v?.kind === Kind.Mkdir && st?.kind === 'dir');
         if (st && owned && (st.mode & 0o777) !== mode) {

@@ -40,7 +40,8 @@ export function entryType(stat: Stat): EntryType {
 export function statMatches(stat: Stat | null, entry: FileEntry | null): boolean {
   if (!stat || !entry) return !stat && !entry;
   if (entryType(stat) !== entry.type || stat.ino !== entry.ino) return false;
-  if (stat.kind === 'dir') return true; // directory times change with their contents
+  // Directory times change with their contents; their permissions are synced.
+  if (stat.kind === 'dir') return (stat.mode & 0o777) === (entry.mode & 0o777);
   return (
     (stat.kind === 'link' || stat.size === entry.size) && // a link's size is its target's length: we store 0
     stat.mtimeMs === entry.mtimeMs &&
@@ -76,10 +77,15 @@ export function showsVersion(obs: Observation, v: Version | null): boolean {
         s.kind === 'file' && sameContent(obs.content, v.content) && (s.mode & 0o111) === (v.mode & 0o111)
       );
     case Kind.Mkdir:
-      return s.kind === 'dir';
+      return s.kind === 'dir' && (s.mode & 0o777) === dirMode(v);
     case Kind.Symlink:
       return s.kind === 'link' && obs.link === v.link;
     default:
       return false;
   }
+}
+
+/** The permissions a folder version asks for (0755 when it carries none). */
+export function dirMode(v: Version | null): number {
+  return (v?.mode ?? 0) & 0o777 || 0o755;
 }

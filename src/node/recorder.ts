@@ -8,7 +8,7 @@
 //  - a new version's history is the history of what the disk showed at that path, plus
 //    its own dot, minus this replica's other live versions of the path (see vector.ts).
 import { tick } from '../clock/hlc.ts';
-import { joinAll, sameDot, withDot } from '../clock/vector.ts';
+import { joinAll, sameDot, withDot, without } from '../clock/vector.ts';
 import { isWithin } from '../fs/paths.ts';
 import { K } from '../log/keys.ts';
 import type { Store } from '../log/store.ts';
@@ -27,7 +27,7 @@ import {
 } from '../proto/types.ts';
 import { type Ingested, ingest, versionFromOp } from './ingest.ts';
 import { type CommitOracle, layoutOf } from './layout.ts';
-import { entryOf, type Observation, showsVersion, statMatches } from './observe.ts';
+import { dirMode, entryOf, type Observation, showsVersion, statMatches } from './observe.ts';
 
 export const FORMAT = 1;
 
@@ -144,7 +144,13 @@ export class Recorder {
       const rel = p === from ? '' : p.slice(from.length + 1);
       const shown = e.version ? this.versionAt(txn, p, e.version) : null;
       const target = joinPath(to, rel);
-      const fromClock = shown ? shown.clock : this.tombstoneClock(txn, p);
+      // The moved version's history covers whatever its origin had seen, on any path: at
+      // the target it must not cover versions the user did not see there (conflict copies
+      // of the target, say); only the one shown at the target is replaced knowingly.
+      const fromClock = without(
+        shown ? shown.clock : this.tombstoneClock(txn, p),
+        this.unseenAt(txn, target, txn.getFile(target)),
+      );
       entries.push({
         path: rel,
         kind:
@@ -198,11 +204,17 @@ export class Recorder {
       txn.setFile(obs.path, entryOf(obs, headPath, placed.version?.dot ?? null));
       return null;
     }
-    if (entry && entry.type === EntryType.Directory && s.kind === 'dir') {
-      txn.setFile(obs.path, entryOf(obs, headPath, entry.version)); // directory metadata only
-      return null;
-    }
     const shown = entry?.version ? this.versionAt(txn, headPath, entry.version) : null;
+    if (entry && entry.type === EntryType.Directory && s.kind === 'dir') {
+      // A folder stays the same version unless the user changed its permissions (its times
+      // change with its contents); one the state only implies gets a version of its own then.
+      const mode = s.mode & 0o777;
+      const same = (entry.mode & 0o777) === mode || (shown?.kind === Kind.Mkdir && dirMode(shown) === mode);
+      if (same) {
+        txn.setFile(obs.path, entryOf(obs, headPath, entry.version));
+        return null;
+      }
+    }
     if (s.kind === 'other') return null;
     const chmodOnly =
       shown !== null &&
@@ -302,6 +314,13 @@ export class Recorder {
   private tombstoneClock(txn: Txn, headPath: string): Clock {
     const versions = txn.getHead(headPath)?.versions ?? [];
     return joinAll(versions.filter(isTombstone).map((v) => v.clock));
+  }
+
+  /** Live versions of a path other than the one the disk shows there (by its index entry). */
+  private unseenAt(txn: Txn, headPath: string, entry: FileEntry | null): Dot[] {
+    const shown = entry?.headPath === headPath ? entry.version : null;
+    const versions = txn.getHead(headPath)?.versions ?? [];
+    return versions.filter((v) => !isTombstone(v) && !sameDot(v.dot, shown)).map((v) => v.dot);
   }
 
   /** Our own live versions of a path other than the one shown: the new version must not cover them. */

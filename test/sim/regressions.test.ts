@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { runCase } from './check.ts';
 import type { Action } from './schedule.ts';
 
-const cases: { nodes: number; bug: string; actions: Action[] }[] = [
+const cases: { nodes: number; seed?: number; bug: string; actions: Action[] }[] = [
   {
     nodes: 3,
     bug: 'a deletion in its grace period made the reconciler replan in a busy loop',
@@ -95,10 +95,34 @@ const cases: { nodes: number; bug: string; actions: Action[] }[] = [
       { t: 'mv', k: 0, from: 'a', to: 'a' },
     ],
   },
+  {
+    nodes: 2,
+    bug: 'a folder’s permissions changed by the user were not synced',
+    actions: [
+      { t: 'write', k: 1, path: 'd/x' },
+      { t: 'mv', k: 1, from: 'd', to: 'e/z' },
+      { t: 'run' },
+      { t: 'chmod', k: 0, path: 'e/z', exec: false },
+      { t: 'heal' },
+    ],
+  },
+  {
+    nodes: 3,
+    seed: 483161,
+    bug: 'a file moved over a path dropped that path’s conflict copy (the moved history covered it)',
+    actions: [
+      { t: 'write', k: 0, path: 'd/y' },
+      { t: 'write', k: 1, path: 'd/y' },
+      { t: 'write', k: 0, path: 'd/f/w' },
+      { t: 'run' },
+      { t: 'mv', k: 0, from: 'd/f/w', to: 'd/y' },
+      { t: 'crash', k: 0 },
+    ],
+  },
 ];
 
 for (const c of cases) {
   test(`${c.nodes} nodes: ${c.bug}`, async () => {
-    await runCase(c.nodes, 0, c.actions, true);
+    await runCase(c.nodes, c.seed ?? 0, c.actions, true);
   });
 }
