@@ -53,13 +53,19 @@ export class DiskSteps {
         }
         await this.ensureParent(a.to, replan, txn);
         await fs.rename(a.from, a.to);
-        const st = await fs.lstat(a.to);
+        const st = await this.withMode(a.to, a.version, await fs.lstat(a.to));
         txn.setFile(a.from, null);
         if (st) txn.setFile(a.to, entryFor(st, a.headPath, a.version));
-        // Children keep their inode and times; only their names and versions change.
+        // Children keep their inode and times; only their names and versions change (and a
+        // folder's permissions, if its version says so).
         for (const c of a.children) {
           txn.setFile(c.from, null);
-          txn.setFile(c.to, { ...c.expect, headPath: c.headPath, version: c.version?.dot ?? null });
+          const moved = { ...c.expect, headPath: c.headPath, version: c.version?.dot ?? null };
+          if (c.version && (c.version.mode & 0o777) !== (c.expect.mode & 0o777)) {
+            const cst = await this.withMode(c.to, c.version, await fs.lstat(c.to));
+            if (cst) Object.assign(moved, { mode: cst.mode, ctimeMs: cst.ctimeMs });
+          }
+          txn.setFile(c.to, moved);
         }
         this.stats.moved += a.children.length + 1;
         return;
@@ -88,12 +94,8 @@ export class DiskSteps {
         const st0 = await fs.lstat(a.path);
         if (!st0) await this.ensureParent(a.path, replan, txn);
         if (!st0) await fs.mkdir(a.path, dirMode(a.version));
-        let st = await fs.lstat(a.path);
         // Exactly the version's permissions (mkdir's mode passes through the umask).
-        if (st?.kind === 'dir' && a.version && (st.mode & 0o777) !== dirMode(a.version)) {
-          await fs.chmod(a.path, dirMode(a.version));
-          st = await fs.lstat(a.path);
-        }
+        const st = await this.withMode(a.path, a.version, await fs.lstat(a.path));
         if (st) txn.setFile(a.path, entryFor(st, a.headPath, a.version));
         return;
       }
@@ -150,6 +152,19 @@ export class DiskSteps {
         return;
       }
     }
+  }
+
+  /** A file or folder given its version's permissions if it lacks them; returns its stat after. */
+  private async withMode(path: string, v: Version | null, st: Stat | null): Promise<Stat | null> {
+    const mode =
+      st?.kind === 'dir' && v?.kind === Kind.Mkdir
+        ? dirMode(v)
+        : st?.kind === 'file' && v?.kind === Kind.Put
+          ? v.mode & 0o777
+          : null;
+    if (st === null || mode === null || (st.mode & 0o777) === mode) return st;
+    await this.o.fs.chmod(path, mode);
+    return this.o.fs.lstat(path);
   }
 
   /** The disk still shows what the index says (else the user changed it). */

@@ -119,6 +119,16 @@ const cases: { nodes: number; seed?: number; bug: string; actions: Action[] }[] 
       { t: 'crash', k: 0 },
     ],
   },
+  {
+    nodes: 3,
+    bug: 'a folder moved and then chmodded kept its old permissions on the peers',
+    actions: [
+      { t: 'write', k: 0, path: 'e/z' },
+      { t: 'run' },
+      { t: 'mv', k: 1, from: 'e', to: 'b' },
+      { t: 'chmod', k: 1, path: 'b', exec: false },
+    ],
+  },
 ];
 
 for (const c of cases) {
