@@ -5,6 +5,7 @@
 // rename partner has been seen).
 import type { IgnoreRules } from '../fs/ignore.ts';
 import type { FileSystem, Stat } from '../fs/types.ts';
+import { K } from '../log/keys.ts';
 import type { Store } from '../log/store.ts';
 import { Txn } from '../log/txn.ts';
 import type { Logger } from '../util/logger.ts';
@@ -90,13 +91,23 @@ export async function scan(o: ScanOptions): Promise<ScanResult> {
     (a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1),
   );
   let operations = 0;
+  const movedTo: string[] = [];
   for (let i = 0; i < order.length; i += CHUNK) {
     const observed = await observeAll(o, order.slice(i, i + CHUNK), changed, progress);
     operations += await recordChunk(o, observed, [], missing);
+    for (const [, to] of o.recorder.renamed) movedTo.push(to);
     o.onProgress?.(progress);
   }
   // Last: whatever is still missing (not claimed by a rename) was deleted while we were away.
   const stillMissing = missing.filter((p) => o.store.getFile(p) !== null);
+  // A folder rename carries along every entry indexed below it: one deleted before the
+  // move is now indexed under the new name but absent there.
+  for (const to of movedTo) {
+    for await (const [p] of o.store.files(K.filesUnder(to))) {
+      if (!o.ignore.ignores(p, false) && (await o.fs.lstat(p).catch(() => null)) === null)
+        stillMissing.push(p);
+    }
+  }
   progress.phase = 'record';
   if (stillMissing.length) {
     if (o.deletesAllowed) operations += await recordChunk(o, [], stillMissing, []);

@@ -129,6 +129,17 @@ const cases: { nodes: number; seed?: number; bug: string; actions: Action[] }[] 
       { t: 'chmod', k: 1, path: 'b', exec: false },
     ],
   },
+  {
+    nodes: 3,
+    bug: 'a folder rename found by the scan carried along a file deleted before the move',
+    actions: [
+      { t: 'write', k: 0, path: 'e/z' },
+      { t: 'run' },
+      { t: 'rm', k: 0, path: 'e/z' },
+      { t: 'mv', k: 0, from: 'e', to: 'a' },
+      { t: 'crash', k: 0 },
+    ],
+  },
 ];
 
 for (const c of cases) {
