@@ -52,25 +52,37 @@ function ignored(rel: string, name: string, ignore: (string | RegExp)[]): boolea
   return ignore.some((p) => (typeof p === 'string' ? p === name : p.test(rel)));
 }
 
+/** A rejection handler: ENOENT gives `value`, anything else is rethrown. */
+function ifGone<T>(value: T): (err: unknown) => T {
+  return (err) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return value;
+    throw err;
+  };
+}
+
 export async function snapshotTree(dir: string, opts: SnapshotOptions = {}): Promise<Tree> {
   const ignore = opts.ignore ?? ['.resonate'];
   const found: [string, TreeEntry][] = [];
   const toHash: { rel: string; entry: TreeEntry }[] = [];
   const walk = async (abs: string, prefix: string): Promise<void> => {
-    const names = (await readdir(abs)).filter(
+    // A live daemon may remove an entry (a temp file, say) between readdir and lstat: an
+    // entry gone by then is not in the snapshot, as it would not be a moment later.
+    const names = (await readdir(abs).catch(ifGone([]))).filter(
       (name) => !ignored(prefix ? `${prefix}/${name}` : name, name, ignore),
     );
     // lstat a folder's entries together: a serial walk is several times slower.
-    const stats = await Promise.all(names.map((name) => lstat(join(abs, name))));
+    const stats = await Promise.all(names.map((name) => lstat(join(abs, name)).catch(ifGone(null))));
     const subdirs: Promise<void>[] = [];
     for (let k = 0; k < names.length; k++) {
       const name = names[k]!;
-      const st = stats[k]!;
+      const st = stats[k];
+      if (!st) continue;
       const rel = prefix ? `${prefix}/${name}` : name;
       const p = join(abs, name);
       const mode = st.mode & 0o777;
       if (st.isSymbolicLink()) {
-        const link = await readlink(p);
+        const link = await readlink(p).catch(ifGone(null));
+        if (link === null) continue;
         found.push([rel, { type: 'link', size: Buffer.byteLength(link), mode, link }]);
       } else if (st.isDirectory()) {
         found.push([rel, { type: 'dir', size: 0, mode }]);
