@@ -5,32 +5,25 @@
 // committed in groups; removals last. Every step first checks that the disk still shows
 // what the index says — if not, the user changed it, the detector records that first,
 // and the path is planned again.
-import type { IgnoreRules } from '../fs/ignore.ts';
 import { isWithin } from '../fs/paths.ts';
-import type { FileSystem } from '../fs/types.ts';
 import { K } from '../log/keys.ts';
-import type { Store } from '../log/store.ts';
 import { Txn } from '../log/txn.ts';
 import { EntryType } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
-import type { Logger } from '../util/logger.ts';
-import type { Mutex } from '../util/mutex.ts';
 import { type ContentAssembler, ContentUnavailableError } from './content.ts';
-import { DiskSteps, isLink, LocalChangeError, type ReconcileStats } from './disk-steps.ts';
+import {
+  DiskSteps,
+  type DiskStepsOptions,
+  isLink,
+  LocalChangeError,
+  type ReconcileStats,
+} from './disk-steps.ts';
 import { FileWriter, type Transfer } from './file-writer.ts';
 import { type CommitOracle, layoutOf } from './layout.ts';
 import { type Action, plan, type Slot } from './plan.ts';
 
-export interface ReconcilerOptions {
-  fs: FileSystem;
-  /** The folder's ignore rules now. */
-  ignore: () => IgnoreRules;
-  /** Paths below a folder where the detector has seen a change it has not recorded yet. */
-  pendingUnder: (dir: string) => string[];
-  store: Store;
+export interface ReconcilerOptions extends DiskStepsOptions {
   env: Env;
-  logger: Logger;
-  mutex: Mutex;
   assembler: ContentAssembler;
   isCommitted: CommitOracle;
   /** The disk differs from the index here: let the detector record it. */
