@@ -4,6 +4,8 @@
 // outside the disk lock, re-checked under it, and recorded in one transaction per batch.
 // A path that disappears waits a short grace period for its new name to show up, so a
 // rename becomes one RENAME rather than a delete and a create.
+
+import { AncestorError } from '../fs/ancestor-error.ts';
 import type { IgnoreRules } from '../fs/ignore.ts';
 import { isValidPath, isWithin } from '../fs/paths.ts';
 import type { FileSystem, Stat } from '../fs/types.ts';
@@ -242,8 +244,11 @@ export class Detector {
         try {
           await lookAt(p);
         } catch (err) {
-          // E.g. below a symlink (never followed): not something we can sync; the rest goes on.
-          this.o.logger.debug('cannot look at path', { path: p, error: (err as Error).message });
+          // Below a symlink (never followed): not something we can sync. Anything else (an
+          // I/O error) is looked at again later. Either way the rest of the batch goes on.
+          if (err instanceof AncestorError)
+            this.o.logger.debug('cannot look at path', { path: p, error: err.message });
+          else this.retryLater(p, err);
         }
       }
     };

@@ -101,17 +101,9 @@ export class DiskSteps {
       }
       case 'relabel': {
         if (!(await this.check(a.path, a.expect, mismatched))) return;
-        let st = await fs.lstat(a.path);
-        const v = a.version;
-        // A folder made implicitly (for a file inside it) has the default mode: give it its own.
-        const mode = v?.kind === Kind.Mkdir ? dirMode(v) : (v?.mode ?? 0) & 0o777;
-        const owned =
-          (v?.kind === Kind.Put && st?.kind === 'file') || (v?.kind === Kind.Mkdir && st?.kind === 'dir');
-        if (st && owned && (st.mode & 0o777) !== mode) {
-          await fs.chmod(a.path, mode);
-          st = await fs.lstat(a.path);
-        }
-        if (st) txn.setFile(a.path, entryFor(st, a.headPath, v, a.expect));
+        // A chmod, or a folder made implicitly (for a file inside it) getting its own mode.
+        const st = await this.withMode(a.path, a.version, await fs.lstat(a.path));
+        if (st) txn.setFile(a.path, entryFor(st, a.headPath, a.version, a.expect));
         return;
       }
       case 'write': {
