@@ -13,8 +13,8 @@
 // Elsewhere ('lstat'): every component is lstat-ed immediately before each operation, and
 // operations run one at a time (exclusive), so the node cannot race itself; a concurrent
 // local process could still swap a component between check and use (see SECURITY.md).
-import { constants as C } from 'node:fs';
-import { chmod, type FileHandle, lchmod, lstat, open, readlink, realpath } from 'node:fs/promises';
+import { constants as C, closeSync, fstatSync, openSync, readlinkSync } from 'node:fs';
+import { chmod, lchmod, lstat, open, readlink, realpath } from 'node:fs/promises';
 import { AncestorError } from './ancestor-error.ts';
 import { errnoOf, isMissing, toFsError } from './disk-errors.ts';
 import { FsError } from './types.ts';
@@ -76,14 +76,17 @@ async function whyNotDir(osPath: string, rel: string, errPath: string): Promise<
   return null;
 }
 
+// The handle is a raw O_PATH descriptor and its calls are synchronous: opening, asking
+// where it is and closing are metadata syscalls of microseconds, where a thread-pool round
+// trip each cost far more in a burst of small files.
 class FdPinned implements PinnedDir {
   readonly self: string;
   private closed = false;
   constructor(
     readonly rel: string,
-    private readonly fh: FileHandle,
+    private readonly fd: number,
   ) {
-    this.self = `/proc/self/fd/${fh.fd}`;
+    this.self = `/proc/self/fd/${fd}`;
   }
   entry(name: string): string {
     // After close the fd number may already name something else: never hand out a path.
@@ -93,7 +96,7 @@ class FdPinned implements PinnedDir {
   async child(name: string, errPath: string): Promise<PinnedDir> {
     const rel = join(this.rel, name);
     try {
-      return new FdPinned(rel, await open(this.entry(name), DIR_FLAGS));
+      return new FdPinned(rel, openSync(this.entry(name), DIR_FLAGS));
     } catch (err) {
       if (!isMissing(err) && errnoOf(err) !== 'ELOOP') throw toFsError(err, errPath);
       throw (await whyNotDir(this.entry(name), rel, errPath)) ?? new AncestorError('changed', errPath, rel);
@@ -102,12 +105,12 @@ class FdPinned implements PinnedDir {
   async recheck(): Promise<void> {}
   async chmod(name: string, mode: number, errPath: string): Promise<void> {
     // An O_PATH handle pins the entry itself; chmod through its /proc link hits that inode.
-    const fh = await open(this.entry(name), O_PATH | C.O_NOFOLLOW);
+    const fd = openSync(this.entry(name), O_PATH | C.O_NOFOLLOW);
     try {
-      if ((await fh.stat()).isSymbolicLink()) throw new FsError('ERR_PATH_UNSAFE', errPath, 'is a symlink');
-      await chmod(`/proc/self/fd/${fh.fd}`, mode);
+      if (fstatSync(fd).isSymbolicLink()) throw new FsError('ERR_PATH_UNSAFE', errPath, 'is a symlink');
+      await chmod(`/proc/self/fd/${fd}`, mode);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
   sync(): Promise<void> {
@@ -117,7 +120,7 @@ class FdPinned implements PinnedDir {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.fh.close();
+    closeSync(this.fd);
   }
 }
 
@@ -205,22 +208,22 @@ export class Confiner {
       await verify(rel, errPath);
       return new PathPinned(rel, abs, verify);
     }
-    let fh: FileHandle;
+    let fd: number;
     try {
-      fh = await open(abs, DIR_FLAGS);
+      fd = openSync(abs, DIR_FLAGS);
     } catch (err) {
       if (!isMissing(err) && errnoOf(err) !== 'ELOOP') throw toFsError(err, errPath);
       throw (await this.findProblem(s, rel, errPath, operand)) ?? new AncestorError('changed', errPath, rel);
     }
     let real: string;
     try {
-      real = await readlink(`/proc/self/fd/${fh.fd}`);
+      real = readlinkSync(`/proc/self/fd/${fd}`);
     } catch (err) {
-      await fh.close();
+      closeSync(fd);
       throw toFsError(err, errPath);
     }
-    if (real === abs) return new FdPinned(rel, fh);
-    await fh.close();
+    if (real === abs) return new FdPinned(rel, fd);
+    closeSync(fd);
     throw (await this.findProblem(s, rel, errPath, operand)) ?? new AncestorError('changed', errPath, rel);
   }
 

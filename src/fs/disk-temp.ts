@@ -1,11 +1,13 @@
 // A file being written for DiskFs: it lives under a TEMP_PREFIX name in the target's
 // folder (so scans ignore it and a crash leaves only a removable leftover) and becomes
 // visible under the real name only by one atomic rename (or link, when the target must
-// not exist), after its data and metadata are on disk.
-import { type FileHandle, link, rename, unlink } from 'node:fs/promises';
+// not exist), after its data and metadata are on disk. Apart from fsync and large writes its
+// syscalls are synchronous metadata calls (see fd-io.ts for why).
+import { fchmodSync, futimesSync, linkSync, lstatSync, renameSync, unlinkSync } from 'node:fs';
 import type { PinnedDir } from './disk-confine.ts';
 import { errnoOf, isMissing, toFsError } from './disk-errors.ts';
-import { lstatOrNull, toStat, utimeSeconds } from './disk-stat.ts';
+import { toStat, utimeSeconds } from './disk-stat.ts';
+import type { FdIo } from './fd-io.ts';
 import { checkSyncedPath } from './fs-paths.ts';
 import { baseName, parentOf } from './paths.ts';
 import { describeStat, sameEntry } from './stat-match.ts';
@@ -22,7 +24,7 @@ export class DiskTempFile implements TempFile {
     readonly path: string,
     private readonly dir: PinnedDir,
     private readonly name: string,
-    private readonly fh: FileHandle,
+    private readonly io: FdIo,
     private readonly modeMask: number,
     /** Confiner.exclusive: runs the check-then-rename section without interleaving. */
     private readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
@@ -30,15 +32,7 @@ export class DiskTempFile implements TempFile {
 
   async write(data: Uint8Array, position: number): Promise<void> {
     this.ensureOpen();
-    try {
-      let done = 0;
-      while (done < data.length) {
-        const { bytesWritten } = await this.fh.write(data, done, data.length - done, position + done);
-        done += bytesWritten;
-      }
-    } catch (err) {
-      throw toFsError(err, this.path);
-    }
+    await this.io.write(data, position);
   }
 
   async prepare(meta: { mode: number; mtimeMs: number }): Promise<void> {
@@ -46,11 +40,11 @@ export class DiskTempFile implements TempFile {
     try {
       // Metadata first, then fsync: the file appears complete, with its final mode and mtime.
       const seconds = utimeSeconds(meta.mtimeMs);
-      await this.fh.chmod(meta.mode & this.modeMask);
-      await this.fh.utimes(seconds, seconds);
-      await this.fh.sync();
-      this.prepared = toStat(await this.fh.stat());
-      await this.fh.close();
+      fchmodSync(this.io.fd, meta.mode & this.modeMask);
+      futimesSync(this.io.fd, seconds, seconds);
+      await this.io.fsync();
+      this.prepared = toStat(this.io.stat());
+      await this.io.close();
     } catch (err) {
       throw toFsError(err, this.path);
     }
@@ -73,18 +67,18 @@ export class DiskTempFile implements TempFile {
     try {
       await this.dir.recheck(target);
       if (opts.expect === null) {
-        await this.placeNew(target, entry, tempEntry);
+        this.placeNew(target, entry, tempEntry);
       } else {
         if (opts.expect !== undefined) {
-          const now = await lstatOrNull(entry);
+          const now = lstatOrNull(entry);
           if (!sameEntry(now, opts.expect)) throw this.changed(target, opts.expect, now);
         }
         // The window between this check and the rename is a few microseconds; POSIX
         // offers no compare-and-swap rename to close it.
-        await rename(tempEntry, entry);
+        renameSync(tempEntry, entry);
       }
       this.state = 'done';
-      const st = await lstatOrNull(entry);
+      const st = lstatOrNull(entry);
       if (opts.syncDir !== false) await this.dir.sync();
       if (st === null) throw new FsError('ERR_TARGET_CHANGED', target, 'vanished right after commit');
       // What we wrote, not what is there now: if the user changed the file in the instant
@@ -109,18 +103,18 @@ export class DiskTempFile implements TempFile {
   }
 
   /** Target must not exist: link() refuses to replace anything, so no window at all. */
-  private async placeNew(target: string, entry: string, tempEntry: string): Promise<void> {
+  private placeNew(target: string, entry: string, tempEntry: string): void {
     try {
-      await link(tempEntry, entry);
+      linkSync(tempEntry, entry);
     } catch (err) {
-      if (errnoOf(err) === 'EEXIST') throw this.changed(target, null, await lstatOrNull(entry));
+      if (errnoOf(err) === 'EEXIST') throw this.changed(target, null, lstatOrNull(entry));
       if (!NO_LINK.has(errnoOf(err) ?? '')) throw err;
-      const now = await lstatOrNull(entry);
+      const now = lstatOrNull(entry);
       if (now !== null) throw this.changed(target, null, now);
-      await rename(tempEntry, entry);
+      renameSync(tempEntry, entry);
       return;
     }
-    await unlink(tempEntry);
+    unlinkSync(tempEntry);
   }
 
   private changed(target: string, expected: Stat | null, found: Stat | null): FsError {
@@ -134,7 +128,7 @@ export class DiskTempFile implements TempFile {
   private async cleanup(): Promise<void> {
     if (this.state === 'done') return;
     this.state = 'done';
-    await this.fh.close().catch(() => {});
+    await this.io.close().catch(() => {});
     // If the folder can no longer be verified, leave the temp file where it is (inside
     // the folder, removed at next start) rather than unlink by a path that may escape.
     if (
@@ -144,13 +138,20 @@ export class DiskTempFile implements TempFile {
       ))
     )
       return;
-    await unlink(this.dir.entry(this.name)).catch((err: unknown) => {
+    try {
+      unlinkSync(this.dir.entry(this.name));
+    } catch (err) {
       if (!isMissing(err)) throw toFsError(err, this.path);
-    });
+    }
   }
 
   private ensureOpen(): void {
     if (this.state !== 'open')
       throw new FsError('ERR_IO', this.path, 'temp file already committed or aborted');
   }
+}
+
+function lstatOrNull(osPath: string): Stat | null {
+  const st = lstatSync(osPath, { throwIfNoEntry: false });
+  return st === undefined ? null : toStat(st);
 }

@@ -182,6 +182,7 @@ export class Detector {
   /** Look at a batch of paths and record what changed. */
   private async examine(paths: string[], expired: string[]): Promise<void> {
     const { fs, store } = this.o;
+    this.o.logger.debug('examine', { n: paths.length });
     const observed = new Map<string, Observation>();
     const gone = new Set<string>();
     const queue = [...paths];
@@ -235,9 +236,11 @@ export class Detector {
       }
     };
     // Several paths at once: stat and hashing wait on the disk, not on each other.
+    // A new folder's walk can queue thousands of paths: past MAX_BATCH the rest go back to
+    // the queue, so the first operations are recorded (and sent) while the rest are hashed.
     let next = 0;
     const worker = async () => {
-      while (next < queue.length) {
+      while (next < queue.length && next < MAX_BATCH) {
         const p = queue[next++]!;
         if (seen.has(p)) continue;
         seen.add(p);
@@ -253,6 +256,7 @@ export class Detector {
       }
     };
     await Promise.all(Array.from({ length: EXAMINE_PARALLEL }, worker));
+    if (next < queue.length) this.touch(queue.slice(next), 0);
     for (const p of expired) gone.add(p);
     const candidates = [...this.vanished.keys()].filter((p) => !gone.has(p));
     if (observed.size === 0 && gone.size === 0) return;
@@ -282,6 +286,7 @@ export class Detector {
         for (const p of confirmed) if (store.getFile(p)) this.vanished.set(p, this.o.env.now());
       const renamed = this.o.recorder.renamed;
       const unsettled = this.o.recorder.unsettled;
+      this.o.logger.debug('committing', { n: ops.length });
       await txn.commit(ops.length > 0); // operations must be durable before they are sent
 
       // A moved directory: look at everything now indexed below its new name.

@@ -41,6 +41,9 @@ interface ReadyFile {
   reject: (err: unknown) => void;
 }
 
+/** Files renamed into place at once within one group commit. */
+const COMMIT_PARALLEL = 16;
+
 export class FileWriter {
   /** Files being assembled, by path (for status). */
   readonly transfers = new Map<string, Transfer>();
@@ -52,7 +55,7 @@ export class FileWriter {
 
   /** Files: assemble in parallel outside the lock, commit each under it. */
   async writeFiles(actions: Action[], mismatched: string[], replan: Set<string>): Promise<void> {
-    const parallel = this.o.parallel ?? 8;
+    const parallel = this.o.parallel ?? 32;
     let next = 0;
     const worker = async () => {
       while (next < actions.length && !this.o.stopped()) {
@@ -83,11 +86,14 @@ export class FileWriter {
     this.transfers.set(a.path, transfer);
     try {
       const near = a.expect?.type === EntryType.File ? [a.path] : [];
+      this.o.logger.debug('filling', { path: a.path });
       const st = await this.o.assembler.fill(tmp, a.path, content, near);
+      this.o.logger.debug('filled', { path: a.path });
       this.o.stats.localBytes += st.localBytes;
       this.o.stats.remoteBytes += st.remoteBytes;
       // The slow part (fsync of data and metadata) outside the disk lock, in parallel.
       await tmp.prepare({ mode: a.version.mode & 0o777, mtimeMs: a.version.mtimeMs });
+      this.o.logger.debug('prepared', { path: a.path });
       await this.submit({ a, tmp, mismatched });
     } catch (err) {
       await tmp.abort().catch(() => {});
@@ -121,7 +127,7 @@ export class FileWriter {
         const dirs = new Set<string>();
         await this.o.mutex.run(async () => {
           const txn = new Txn(this.o.store);
-          for (const item of group) {
+          const one = async (item: ReadyFile) => {
             try {
               const result = await this.commitOne(item);
               if (result) {
@@ -133,7 +139,19 @@ export class FileWriter {
             } catch (err) {
               outcome.set(item, err);
             }
-          }
+          };
+          // A file replacing a folder clears that folder first: those go one at a time.
+          // The others each rename into their own path, so they commit side by side
+          // (each is a few syscalls on the thread pool; one after another they were the
+          // bottleneck of a burst of small files).
+          const clearing = group.filter((i) => i.a.expect?.type === EntryType.Directory);
+          for (const item of clearing) await one(item);
+          const rest = group.filter((i) => i.a.expect?.type !== EntryType.Directory);
+          let next = 0;
+          const worker = async () => {
+            while (next < rest.length) await one(rest[next++]!);
+          };
+          await Promise.all(Array.from({ length: Math.min(COMMIT_PARALLEL, rest.length) }, worker));
           await txn.commit(false);
         });
         this.o.logger.debug('written', { n: group.length, first: group[0]?.a.path });

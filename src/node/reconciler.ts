@@ -46,6 +46,8 @@ export class Reconciler {
   private readonly busyPaths = new Set<string>();
   private readonly quickRetried = new Set<string>();
   private retrying = new Map<string, number>();
+  /** Failures already logged at warn level (path and error). */
+  private readonly warned = new Set<string>();
   /** Heads waiting for the detector, with the paths it must look at first. */
   private readonly blocked = new Map<string, Set<string>>();
   /** Heads blocked in a row without a clean round (see MAX_REBLOCKS). */
@@ -350,11 +352,16 @@ export class Reconciler {
       replan.add(head);
       return;
     }
-    this.o.logger.warn('cannot update; will retry', {
-      path,
-      action: a.kind,
-      error: (err as Error).message ?? code,
-    });
+    const error = (err as Error).message ?? code;
+    // Every retry (each peer connection triggers one) fails the same way until something
+    // changes: say it once at warn level, the repeats at debug level.
+    const key = `${path}\0${error}`;
+    const repeat = this.warned.has(key);
+    if (!repeat) {
+      if (this.warned.size >= 1000) this.warned.clear();
+      this.warned.add(key);
+    }
+    this.o.logger[repeat ? 'debug' : 'warn']('cannot update; will retry', { path, action: a.kind, error });
     this.park(head);
   }
 
