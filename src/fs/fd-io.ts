@@ -1,9 +1,11 @@
-// I/O on a raw descriptor for DiskFs's hot paths. Small transfers (within SMALL_IO bytes of
-// the start or of the known end of the file) and metadata calls are made synchronously:
-// from the page cache they take microseconds, while a thread-pool round trip costs this
-// thread around 100 µs, which dominated bursts of small files. Large transfers and fsync stay
-// on the thread pool, so a big file's hashing overlaps its reading and the event loop never
-// waits on the disk for long.
+// I/O on a raw descriptor for DiskFs's hot paths. Transfers of up to SMALL_IO bytes (a
+// content block is at most 256 KiB; a small file's whole content) and metadata calls are
+// made synchronously: from the page cache they take microseconds, while on this kind of
+// machine each thread-pool round trip costs the event loop ~100 µs (the woken worker
+// preempts it), which dominated both bursts of small files and the ~8,000 block writes of a
+// 512 MiB transfer. Larger transfers (the hasher's 1 MiB reads) and fsync stay on the thread
+// pool, so hashing a big file overlaps its reading. The price: a cold read from a slow disk,
+// or the kernel throttling a writer of many dirty pages, stalls the event loop meanwhile.
 import { closeSync, fstatSync, fsync, read, readSync, type Stats, write, writeSync } from 'node:fs';
 import { toFsError } from './disk-errors.ts';
 import { FsError } from './types.ts';
@@ -28,7 +30,7 @@ export class FdIo {
 
   read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     if (this.closed) return Promise.reject(this.afterClose());
-    if (this.size - position <= SMALL_IO) {
+    if (length <= SMALL_IO || this.size - position <= SMALL_IO) {
       try {
         return Promise.resolve(readSync(this.fd, buf, offset, Math.min(length, SMALL_IO), position));
       } catch (err) {
@@ -45,7 +47,7 @@ export class FdIo {
     while (done < data.length) {
       const at = position + done;
       const len = data.length - done;
-      if (at + len <= SMALL_IO) {
+      if (len <= SMALL_IO) {
         try {
           done += writeSync(this.fd, data, done, len, at);
         } catch (err) {

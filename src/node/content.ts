@@ -60,29 +60,33 @@ export class ContentAssembler {
       return stats;
     }
     const hints = [...near];
-    const inFlight = new Set<Promise<void>>();
+    // One waiter woken as each block settles (a Promise.race over the whole window would
+    // subscribe to every block in flight once per block: quadratic in the window).
+    let inFlight = 0;
     let bytesInFlight = 0;
     let failed: unknown = null;
+    let wake: (() => void) | null = null;
+    const settled = () => new Promise<void>((resolve) => (wake = resolve));
     for (const block of content.blocks) {
-      while (
-        inFlight.size >= WINDOW_BLOCKS ||
-        (bytesInFlight + block.length > WINDOW_BYTES && inFlight.size > 0)
-      ) {
-        await Promise.race(inFlight);
+      while (inFlight >= WINDOW_BLOCKS || (bytesInFlight + block.length > WINDOW_BYTES && inFlight > 0)) {
+        await settled();
       }
       if (failed) break;
       bytesInFlight += block.length;
-      const p = this.one(tmp, path, block, hints, stats)
+      inFlight++;
+      void this.one(tmp, path, block, hints, stats)
         .catch((err: unknown) => {
           failed ??= err;
         })
         .finally(() => {
           bytesInFlight -= block.length;
-          inFlight.delete(p);
+          inFlight--;
+          const w = wake;
+          wake = null;
+          w?.();
         });
-      inFlight.add(p);
     }
-    await Promise.all(inFlight);
+    while (inFlight > 0) await settled();
     if (failed) throw failed;
     return stats;
   }

@@ -117,9 +117,17 @@ export class Fetcher implements BlockFetcher {
     l.bytes -= bytes;
   }
 
+  private hasRoom(s: Session, bytes = 1): boolean {
+    const l = this.load.get(s);
+    return !l || (l.requests < MAX_REQUESTS_PER_PEER && l.bytes + bytes <= MAX_BYTES_PER_PEER);
+  }
+
   private dispatch(): void {
     const live = [...this.sessions()].filter((s) => !s.isClosed);
     for (let i = 0; i < this.queue.length; ) {
+      // Every link is full: nothing more can go out now (each reply calls dispatch again).
+      // Without this, a long queue was scanned once per reply: quadratic in a big transfer.
+      if (live.length > 0 && !live.some((s) => this.hasRoom(s))) break;
       const p = this.queue[i]!;
       const candidates = live.filter((s) => !p.tried.has(s));
       if (candidates.length === 0) {

@@ -86,14 +86,11 @@ export class FileWriter {
     this.transfers.set(a.path, transfer);
     try {
       const near = a.expect?.type === EntryType.File ? [a.path] : [];
-      this.o.logger.debug('filling', { path: a.path });
       const st = await this.o.assembler.fill(tmp, a.path, content, near);
-      this.o.logger.debug('filled', { path: a.path });
       this.o.stats.localBytes += st.localBytes;
       this.o.stats.remoteBytes += st.remoteBytes;
       // The slow part (fsync of data and metadata) outside the disk lock, in parallel.
       await tmp.prepare({ mode: a.version.mode & 0o777, mtimeMs: a.version.mtimeMs });
-      this.o.logger.debug('prepared', { path: a.path });
       await this.submit({ a, tmp, mismatched });
     } catch (err) {
       await tmp.abort().catch(() => {});
