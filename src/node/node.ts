@@ -126,7 +126,7 @@ export class Node implements SessionHost {
       mutex: this.mutex,
       recorder: this.recorder,
       onRecorded: (ops, unsettled) => this.recorded(ops, unsettled),
-      settleMs: o.settleMs ?? 3,
+      settleMs: o.settleMs ?? 1,
       goneGraceMs: o.goneGraceMs ?? 50,
       isBusy: (p) => this.reconciler.isBusy(p),
       onDrained: () => this.reconciler.unblock((p) => this.detector.isPending(p)),
