@@ -7,7 +7,7 @@
 
 import { AncestorError } from '../fs/ancestor-error.ts';
 import type { IgnoreRules } from '../fs/ignore.ts';
-import { isValidPath, isWithin } from '../fs/paths.ts';
+import { baseName, isValidPath, isWithin } from '../fs/paths.ts';
 import type { FileSystem, Stat } from '../fs/types.ts';
 import type { WatchEvent } from '../fs/watcher/types.ts';
 import { K } from '../log/keys.ts';
@@ -50,6 +50,17 @@ const EMPTY_QUIET_MS = 200;
 const LARGE_NEW_BYTES = 1024 * 1024;
 const LARGE_QUIET_MS = 100;
 const EXAMINE_PARALLEL = 8;
+/**
+ * A new hidden or backup-named file (`.doc.swp-4`, `file~`): most likely an editor's temp
+ * file about to be renamed over the real one. Measured from its mtime, whose clock is
+ * coarser than ours, so the wait can only come out shorter.
+ */
+const SCRATCH_QUIET_MS = 10;
+
+function looksScratch(path: string): boolean {
+  const name = baseName(path);
+  return name.startsWith('.') || name.endsWith('~');
+}
 
 export class Detector {
   private readonly due = new Map<string, number>();
@@ -205,7 +216,7 @@ export class Detector {
       }
       if (stat.kind === 'other') return;
       this.vanished.delete(p);
-      const wait = this.unstableFor(stat, entry);
+      const wait = this.unstableFor(p, stat, entry);
       if (wait > 0) {
         this.touch([p], wait);
         return;
@@ -317,10 +328,12 @@ export class Detector {
   /**
    * A file that most likely is still being written gets more time than the usual settle:
    * one just emptied or created empty (a writer truncates, then writes), and a large new
-   * file (copies and editors' temp files write for a while, with pauses). Returns how many
+   * file (copies and editors' temp files write for a while, with pauses), and a new file
+   * named like a scratch file (an editor saving through a temp name it is about to rename
+   * over the real one, within a few milliseconds). Returns how many
    * more milliseconds to wait (0 = look now).
    */
-  private unstableFor(stat: Stat, entry: FileEntry | null): number {
+  private unstableFor(path: string, stat: Stat, entry: FileEntry | null): number {
     if (stat.kind !== 'file') return 0;
     const age = this.o.env.now() - stat.mtimeMs;
     const need =
@@ -328,7 +341,9 @@ export class Detector {
         ? EMPTY_QUIET_MS
         : !entry && stat.size >= LARGE_NEW_BYTES
           ? LARGE_QUIET_MS
-          : 0;
+          : !entry && looksScratch(path)
+            ? SCRATCH_QUIET_MS
+            : 0;
     return need > 0 && age < need ? Math.min(need, need - age) : 0;
   }
 

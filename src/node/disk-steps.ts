@@ -129,17 +129,20 @@ export class DiskSteps {
           await fs.rmdir(a.path);
           txn.setFile(a.path, null);
         } catch (err) {
-          // Something unsynced is still inside: keep the folder. What the user put there and
-          // the detector has not recorded yet is a local change to wait for (it may keep the
+          // Something is still inside: keep the folder. What the user put there and the
+          // detector has not recorded yet is a local change to wait for (it may keep the
           // folder alive); ignored entries just keep it, with nothing to wait for (waiting
-          // would replan in a loop).
+          // would replan in a loop). Synced entries are ones this round moves or removes
+          // but could not yet (an ordering effect, a failed step): the folder is tried again
+          // after them, or it would stay behind empty once they leave.
           if ((err as { code?: string }).code !== 'ERR_NOT_EMPTY') throw err;
           this.o.logger.debug('folder kept: not empty', { path: a.path });
-          const unrecorded = (await fs.readdir(a.path).catch(() => []))
+          const inside = (await fs.readdir(a.path).catch(() => []))
             .map((e) => ({ path: `${a.path}/${e.name}`, dir: e.kind === 'dir' }))
-            .filter((e) => !txn.getFile(e.path) && !this.o.ignore().ignores(e.path, e.dir))
-            .map((e) => e.path);
+            .filter((e) => !this.o.ignore().ignores(e.path, e.dir));
+          const unrecorded = inside.filter((e) => !txn.getFile(e.path)).map((e) => e.path);
           if (unrecorded.length) mismatched.push(a.path, ...unrecorded);
+          else if (inside.length) throw err;
         }
         return;
       }

@@ -2,6 +2,7 @@
 // replica's acceptance decision (quorum bookkeeping), the per-path history index and the
 // hybrid clock, all in the caller's transaction. The same code for local and remote ops.
 import { receive } from '../clock/hlc.ts';
+import { sameDot } from '../clock/vector.ts';
 import { parentOf } from '../fs/paths.ts';
 import type { Txn } from '../log/txn.ts';
 import { effectsOf } from '../model/effects.ts';
@@ -16,12 +17,18 @@ export interface Ingested {
   affected: string[];
   /** Paths where this replica did not accept the operation's version as head. */
   refused: Refusal[];
+  /**
+   * Paths where the operation's own version is now the only live one (or none is live).
+   * For an operation just made from what the disk shows, such a path needs no laying out.
+   */
+  alone: string[];
 }
 
 export function ingest(txn: Txn, op: Operation, bytes?: Uint8Array, wallMs?: number): Ingested {
   const stored = txn.appendOp(op, bytes);
   const affected: string[] = [];
   const refused: Refusal[] = [];
+  const alone: string[] = [];
   for (const { path, version } of effectsOf(op)) {
     const before = txn.getHead(path) ?? emptyHead();
     const r = applyVersion(before, version);
@@ -35,9 +42,11 @@ export function ingest(txn: Txn, op: Operation, bytes?: Uint8Array, wallMs?: num
       refused.push({ dot: version.dot, path });
     }
     if (r.live || r.replaced.length) affected.push(path);
+    const live = r.head.versions.filter((v) => !isTombstone(v));
+    if (live.length === 0 || (live.length === 1 && sameDot(live[0]!.dot, version.dot))) alone.push(path);
   }
   if (wallMs !== undefined) txn.setHlc(receive(txn.lastHlc, op.hlc, wallMs));
-  return { op, bytes: stored, affected, refused };
+  return { op, bytes: stored, affected, refused, alone };
 }
 
 function hasData(h: Head): boolean {

@@ -283,11 +283,25 @@ export class Node implements SessionHost {
   private recorded(ops: Ingested[], unsettled: Iterable<string> = []): void {
     this.counters.opsLocal += ops.length;
     if (ops.length) this.logger.debug('recorded', { ops: ops.length, first: ops[0]!.op.path });
-    this.afterAppend(ops, unsettled);
+    // Made from what the disk shows: where the new version is the only live one, the disk
+    // already is the layout and the reconciler has nothing to do (a start-up scan of
+    // 100,000 files planned each of them for nothing).
+    const shown = new Set<string>();
+    for (const i of ops) {
+      for (const p of i.affected) shown.delete(p);
+      for (const p of i.alone) shown.add(p);
+    }
+    this.afterAppend(ops, unsettled, true, shown);
   }
 
-  private afterAppend(ops: Ingested[], extra: Iterable<string> = [], durable = true): void {
-    const affected = new Set<string>(extra);
+  private afterAppend(
+    ops: Ingested[],
+    extra: Iterable<string> = [],
+    durable = true,
+    settled: ReadonlySet<string> = new Set(),
+  ): void {
+    const extras = new Set<string>(extra);
+    const affected = new Set<string>(extras);
     for (const i of ops) for (const p of i.affected) affected.add(p);
     for (const p of affected) {
       const live = this.store.getHead(p)?.versions.filter((v) => !isTombstone(v)).length ?? 0;
@@ -299,7 +313,8 @@ export class Node implements SessionHost {
     if (durable) this.acknowledge(this.store.clock());
     else this.syncSoon();
     for (const s of this.sessions.values()) s.offer(ops);
-    if (affected.size) this.reconciler.schedule(affected);
+    const toPlan = [...affected].filter((p) => !settled.has(p) || extras.has(p));
+    if (toPlan.length) this.reconciler.schedule(toPlan);
     this.gossipSoon();
   }
 

@@ -140,6 +140,18 @@ const cases: { nodes: number; seed?: number; bug: string; actions: Action[] }[] 
       { t: 'crash', k: 0 },
     ],
   },
+  {
+    nodes: 2,
+    bug: 'a folder whose synced entry could not move out yet (wrong order) stayed behind empty',
+    actions: [
+      { t: 'write', k: 0, path: 'e/z' },
+      { t: 'write', k: 0, path: 'd/x' },
+      { t: 'run' },
+      { t: 'rmdir', k: 1, path: 'd' },
+      { t: 'mv', k: 1, from: 'e', to: 'd/x' },
+      { t: 'chmod', k: 0, path: 'a', exec: false },
+    ],
+  },
 ];
 
 for (const c of cases) {
