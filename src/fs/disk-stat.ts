@@ -1,5 +1,5 @@
 // node:fs Stats → our Stat (permission bits only, lstat semantics).
-import type { Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { isMissing } from './disk-errors.ts';
 import type { EntryKind, Stat } from './types.ts';
@@ -42,4 +42,10 @@ export async function lstatOrNull(osPath: string): Promise<Stat | null> {
  */
 export function utimeSeconds(mtimeMs: number): number {
   return (mtimeMs + 0.0005) / 1000;
+}
+
+/** The same, synchronously (a metadata syscall: see fd-io.ts). */
+export function lstatOrNullSync(osPath: string): Stat | null {
+  const st = lstatSync(osPath, { throwIfNoEntry: false });
+  return st === undefined ? null : toStat(st);
 }

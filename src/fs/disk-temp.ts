@@ -3,10 +3,10 @@
 // visible under the real name only by one atomic rename (or link, when the target must
 // not exist), after its data and metadata are on disk. Apart from fsync and large writes its
 // syscalls are synchronous metadata calls (see fd-io.ts for why).
-import { fchmodSync, futimesSync, linkSync, lstatSync, renameSync, unlinkSync } from 'node:fs';
+import { fchmodSync, futimesSync, linkSync, renameSync, unlinkSync } from 'node:fs';
 import type { PinnedDir } from './disk-confine.ts';
 import { errnoOf, isMissing, toFsError } from './disk-errors.ts';
-import { toStat, utimeSeconds } from './disk-stat.ts';
+import { lstatOrNullSync as lstatOrNull, toStat, utimeSeconds } from './disk-stat.ts';
 import type { FdIo } from './fd-io.ts';
 import { checkSyncedPath } from './fs-paths.ts';
 import { baseName, parentOf } from './paths.ts';
@@ -149,9 +149,4 @@ export class DiskTempFile implements TempFile {
     if (this.state !== 'open')
       throw new FsError('ERR_IO', this.path, 'temp file already committed or aborted');
   }
-}
-
-function lstatOrNull(osPath: string): Stat | null {
-  const st = lstatSync(osPath, { throwIfNoEntry: false });
-  return st === undefined ? null : toStat(st);
 }

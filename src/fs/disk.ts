@@ -4,18 +4,7 @@
 // written only through DiskTempFile: temp name, fsync, atomic rename, fsync the folder.
 import { randomBytes } from 'node:crypto';
 import { constants as C, closeSync, fstatSync, openSync } from 'node:fs';
-import {
-  type FileHandle,
-  lutimes,
-  mkdir,
-  open,
-  readdir,
-  readlink,
-  rename,
-  rmdir,
-  symlink,
-  unlink,
-} from 'node:fs/promises';
+import { lutimes, mkdir, readdir, readlink, rename, rmdir, symlink, unlink } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { AncestorError } from './ancestor-error.ts';
 import { type ConfineMode, Confiner, type PinnedDir } from './disk-confine.ts';
@@ -52,33 +41,6 @@ export interface DiskFsOptions {
 
 function join(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
-}
-
-class DiskReadHandle implements ReadHandle {
-  private closed = false;
-  constructor(
-    private readonly path: string,
-    private readonly fh: FileHandle,
-  ) {}
-  async read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    try {
-      return (await this.fh.read(buf, offset, length, position)).bytesRead;
-    } catch (err) {
-      throw toFsError(err, this.path);
-    }
-  }
-  async stat(): Promise<Stat> {
-    try {
-      return toStat(await this.fh.stat());
-    } catch (err) {
-      throw toFsError(err, this.path);
-    }
-  }
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.fh.close();
-  }
 }
 
 export class DiskFs implements FileSystem {
@@ -173,13 +135,10 @@ export class DiskFs implements FileSystem {
       const via = this.pins.entry(parentOf(path), baseName(path));
       if (via !== null) return this.openFd(path, via);
     }
-    return this.inEntry(path, (dir, name) => this.openFile(path, dir.entry(name)));
+    return this.inEntry(path, async (dir, name) => this.openFd(path, dir.entry(name)));
   }
 
-  /**
-   * open + fstat made synchronously: two metadata syscalls of a few microseconds, where a
-   * thread-pool round trip each cost ~100 µs of this thread in a burst of small files.
-   */
+  /** open + fstat, made synchronously (see fd-io.ts). */
   private openFd(path: string, osPath: string): ReadHandle {
     let fd: number;
     try {
@@ -195,22 +154,6 @@ export class DiskFs implements FileSystem {
     } catch (err) {
       closeSync(fd);
       throw toFsError(err, path);
-    }
-  }
-
-  private async openFile(path: string, osPath: string): Promise<ReadHandle> {
-    {
-      // O_NOFOLLOW: a final symlink fails (ELOOP); O_NONBLOCK: a FIFO cannot hang us.
-      const fh = await open(osPath, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
-      const st = await fh.stat().catch(async (err: unknown) => {
-        await fh.close();
-        throw err;
-      });
-      if (!st.isFile()) {
-        await fh.close();
-        throw new FsError('ERR_IO', path, `not a regular file (${kindOf(st)})`);
-      }
-      return new DiskReadHandle(path, fh);
     }
   }
 

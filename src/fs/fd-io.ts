@@ -24,10 +24,6 @@ export class FdIo {
     private size = 0,
   ) {}
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     if (this.closed) return Promise.reject(this.afterClose());
     if (length <= SMALL_IO || this.size - position <= SMALL_IO) {
