@@ -57,6 +57,16 @@ const EXAMINE_PARALLEL = 8;
  */
 const SCRATCH_QUIET_MS = 10;
 
+/**
+ * An entry inside a moved folder keeps its inode and every time stamp: if the index has that
+ * inode elsewhere with exactly this stat, its content is known without reading it (the same
+ * trust as an unchanged path; a rename of 1,000 files need not hash them all).
+ */
+function carriedAlong(p: string, stat: Stat, was: FileEntry | null): Observation | null {
+  if (stat.kind === 'dir' || !was || !statMatches(stat, was)) return null;
+  return { path: p, stat, content: stat.kind === 'file' ? was.content : null, link: was.link };
+}
+
 function looksScratch(path: string): boolean {
   const name = baseName(path);
   return name.startsWith('.') || name.endsWith('~');
@@ -221,8 +231,11 @@ export class Detector {
         this.touch([p], wait);
         return;
       }
+      // The inode known under another name: a rename, or an entry of a moved folder.
+      const from = !entry || entry.ino !== stat.ino ? store.pathOfInode(stat.ino) : null;
+      const fromEntry = from && from !== p ? store.getFile(from) : null;
       try {
-        observed.set(p, this.carriedAlong(p, stat, entry) ?? (await observe(fs, p)));
+        observed.set(p, carriedAlong(p, stat, fromEntry) ?? (await observe(fs, p)));
       } catch (err) {
         this.retryLater(p, err);
         return;
@@ -233,15 +246,11 @@ export class Detector {
         for (const child of inside.keys()) queue.push(child);
       }
       // Appeared with an inode we know under another name that is now absent: a rename.
-      if (!entry || entry.ino !== stat.ino) {
-        const from = store.pathOfInode(stat.ino);
-        if (from && from !== p && !isWithin(p, from) && (await fs.lstat(from))?.ino !== stat.ino) {
-          this.vanished.set(from, this.o.env.now());
-          const fromEntry = store.getFile(from);
-          if (fromEntry?.type === EntryType.Directory) {
-            for await (const [child] of store.files(K.filesUnder(from)))
-              this.vanished.set(child, this.o.env.now());
-          }
+      if (from && from !== p && !isWithin(p, from) && (await fs.lstat(from))?.ino !== stat.ino) {
+        this.vanished.set(from, this.o.env.now());
+        if (fromEntry?.type === EntryType.Directory) {
+          for await (const [child] of store.files(K.filesUnder(from)))
+            this.vanished.set(child, this.o.env.now());
         }
       }
     };
@@ -309,20 +318,6 @@ export class Detector {
       return { ops, unsettled };
     });
     if (recorded.ops.length || recorded.unsettled.size) this.o.onRecorded(recorded.ops, recorded.unsettled);
-  }
-
-  /**
-   * An entry inside a moved folder keeps its inode and every time stamp: if the index has
-   * that inode elsewhere with exactly this stat, its content is known without reading it
-   * (the same trust as an unchanged path; a rename of 1,000 files need not hash them all).
-   */
-  private carriedAlong(p: string, stat: Stat, entry: FileEntry | null): Observation | null {
-    if (stat.kind === 'dir' || (entry && entry.ino === stat.ino)) return null;
-    const from = this.o.store.pathOfInode(stat.ino);
-    if (from === null || from === p) return null;
-    const was = this.o.store.getFile(from);
-    if (!was || !statMatches(stat, was)) return null;
-    return { path: p, stat, content: stat.kind === 'file' ? was.content : null, link: was.link };
   }
 
   /**
