@@ -1,11 +1,44 @@
 #!/usr/bin/env node
-// Entry point: runs the TypeScript sources through tsx, so a clean `npm ci` is enough
-// (no build step; Node >= 20.6 for module.register). File transfers fsync in parallel on
-// libuv's thread pool; give it room before anything starts using it.
+// Entry point. Runs the compiled dist/ when it is at least as new as every source file
+// (scripts/build.js, run by `npm ci`); otherwise the TypeScript sources through tsx, so an
+// edited checkout or an install without TypeScript still runs the code it has (Node >= 20.6
+// for module.register). RESONATE_FROM_SOURCE=1 forces the sources.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// File transfers fsync in parallel on libuv's thread pool; give it room before anything
+// starts using it.
 process.env.UV_THREADPOOL_SIZE ??= '16';
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../src/cli/main.ts');
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Newest mtime (ms) of the files under dir; ~1 ms for src/. */
+function newest(dir) {
+  let max = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) max = Math.max(max, statSync(join(e.parentPath ?? e.path, e.name)).mtimeMs);
+  }
+  return max;
+}
+
+function distIsFresh() {
+  if (process.env.RESONATE_FROM_SOURCE === '1') return false;
+  try {
+    return statSync(join(root, 'dist/.built')).mtimeMs >= newest(join(root, 'src'));
+  } catch {
+    return false; // never built
+  }
+}
+
+let main;
+if (distIsFresh()) {
+  ({ main } = await import('../dist/cli/main.js'));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 const code = await main(process.argv.slice(2));
 // A finished command (the daemon returns only once it has shut down) leaves nothing running;
 // but piped output must be written out first.

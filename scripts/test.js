@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: type-check, lint, then every test file under test/ with node's own runner
-// (TypeScript loaded through tsx). Extra arguments select test files by substring,
+// `npm test`: type-check, lint, build dist/ (so end-to-end tests run the daemon as users do),
+// then every test file under test/ with node's own runner (TypeScript loaded through tsx). Extra arguments select test files by substring,
 // e.g. `npm test -- clock` runs only files whose path contains "clock".
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -30,6 +30,7 @@ if (!quick && filters.length === 0) {
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]);
   run(process.execPath, [join(root, 'node_modules/@biomejs/biome/bin/biome'), 'check', root]);
 }
+run(process.execPath, [join(root, 'scripts/build.js')]);
 
 const files = walk(join(root, 'test')).filter(
   (f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)),
