@@ -33,12 +33,20 @@ export interface Opening {
   cancel(): void;
 }
 
+function zeroMask(mask: Uint8Array): void {
+  mask.fill(0);
+}
+
 export function openClient(target: PeerAddress, cfg: ClientConfig, done: (r: OpenResult) => void): Opening {
   // autoSelectFamily is passed through to net.connect (missing from the typings of http).
   const options: WebSocket.ClientOptions & ClientRequestArgs & { autoSelectFamily?: boolean } = {
     perMessageDeflate: false,
     maxPayload: cfg.maxFrameBytes,
     allowSynchronousEvents: true,
+    // A zero mask, which ws (both ends) then skips: RFC 6455's random client mask shields
+    // browser-era HTTP proxies from script-chosen bytes; peers are not browsers, and masking
+    // cost a copy and two passes over every byte sent (~0.25 s of CPU per 512 MiB here).
+    generateMask: zeroMask,
     followRedirects: false,
     // Try every address the name resolves to, IPv6 and IPv4 alike.
     autoSelectFamily: true,

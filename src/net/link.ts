@@ -88,7 +88,7 @@ export class WsLink implements PeerLink {
 
   constructor(
     readonly ws: WebSocket,
-    raw: Duplex | null,
+    private readonly raw: Duplex | null,
     outbound: boolean,
     address: string,
     private readonly cfg: LinkConfig,
@@ -182,15 +182,33 @@ export class WsLink implements PeerLink {
     this.keepalive?.probe(timeoutMs);
   }
 
+  private corked = false;
+
   private sendRaw(bytes: Uint8Array): void {
     const n = bytes.length;
     this.pending += n;
+    this.corkUntilNextTick();
     // The callback runs once the bytes are handed to the kernel: that is our drain signal,
     // no polling. Progress while backlogged also proves the peer is reading (TCP acks).
     this.ws.send(bytes, { binary: true }, () => {
       if (this.pending >= this.cfg.lowWaterBytes) this.activity++;
       this.pending -= n;
       if (this.pending <= this.cfg.lowWaterBytes && this.drainers.length > 0) this.wakeDrainers();
+    });
+  }
+
+  /**
+   * Frames sent in one turn of the event loop (a burst of block requests or replies) reach
+   * the kernel in one write: each socket write costs a syscall and a wake-up of the peer.
+   */
+  private corkUntilNextTick(): void {
+    const socket = this.raw;
+    if (this.corked || !socket) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
     });
   }
 
