@@ -107,6 +107,11 @@ export class Connection {
     onGone: (c: Connection) => void,
   ) {
     this.upstream = new Socket({ allowHalfOpen: true });
+    // Forward each chunk as it comes, as the daemons' own sockets do (ws sets TCP_NODELAY):
+    // with Nagle on, a small write behind unacknowledged bytes waited for the peer's delayed
+    // ACK, which added ~40 ms to one propagation sample in five in the bench.
+    client.setNoDelay(true);
+    this.upstream.setNoDelay(true);
     let closed = 0;
     const closedOne = () => {
       if (++closed === 2) {
