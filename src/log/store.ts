@@ -1,7 +1,8 @@
 // The operation log and its indexes in one LevelDB database (any abstract-level store:
 // classic-level on disk for the daemon, memory-level in the simulator). Reads of single
-// records are synchronous (getSync is ~100x faster than an awaited get here); writes go
-// through a Txn and land in one atomic, synced batch.
+// records are synchronous (getSync is ~100x faster than an awaited get here) and go through
+// a small write-through cache (read-cache.ts); writes go through a Txn and land in one
+// atomic, synced batch.
 import type { AbstractBatchOptions, AbstractLevel } from 'abstract-level';
 import {
   decodeFileEntry,
@@ -15,6 +16,7 @@ import {
 } from '../proto/codec.ts';
 import type { Clock, Dot, FileEntry, Head, MemberSummary, Operation } from '../proto/types.ts';
 import { K, keyPath, splitKey } from './keys.ts';
+import { ReadCache } from './read-cache.ts';
 import { openRecord, openText, sealRecord, sealText } from './record.ts';
 
 export type Db = AbstractLevel<string | Uint8Array, string, Uint8Array>;
@@ -74,6 +76,7 @@ export class Store {
   /** This replica's name in dots and clocks: "<node id>~<log id>". */
   readonly origin: string;
   private clockCache: Record<string, number>;
+  private readonly cache = new ReadCache();
   private syncs = 0;
   hlc: number;
 
@@ -134,15 +137,25 @@ export class Store {
     return this.clockCache[origin] ?? 0;
   }
 
-  /** Called by Txn after a successful commit. */
-  noteCommitted(clock: Record<string, number>, hlc: number): void {
+  /** Called by Txn after a successful commit, with what it wrote (null: deleted). */
+  noteCommitted(clock: Record<string, number>, hlc: number, writes: Map<string, Uint8Array | null>): void {
     Object.assign(this.clockCache, clock);
     if (hlc > this.hlc) this.hlc = hlc;
+    for (const [key, value] of writes) this.cache.set(key, value);
+  }
+
+  /** One record's stored value (through the read cache). */
+  private read(key: string): Uint8Array | undefined {
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const v = this.db.getSync(key);
+    this.cache.set(key, v ?? null);
+    return v;
   }
 
   getOp(dot: Dot): LoggedOp | null {
     const key = K.op(dot.origin, dot.seq);
-    const v = this.db.getSync(key);
+    const v = this.read(key);
     if (v === undefined) return null;
     const bytes = openRecord(key, v);
     return { op: decodeOperation(bytes), bytes };
@@ -181,7 +194,7 @@ export class Store {
 
   getHead(path: string): Head | null {
     const key = K.head(path);
-    const v = this.db.getSync(key);
+    const v = this.read(key);
     return v === undefined ? null : decodeHead(openRecord(key, v));
   }
 
@@ -193,19 +206,19 @@ export class Store {
   /** Disk paths where conflict copies of this synced path are kept. */
   copiesOf(headPath: string): string[] {
     const key = K.copies(headPath);
-    const v = this.db.getSync(key);
+    const v = this.read(key);
     return v === undefined ? [] : openText(key, v).split('\x00');
   }
 
   liveChildren(dir: string): number {
     const key = K.liveChildren(dir);
-    const v = this.db.getSync(key);
+    const v = this.read(key);
     return v === undefined ? 0 : Number(openText(key, v));
   }
 
   getFile(path: string): FileEntry | null {
     const key = K.file(path);
-    const v = this.db.getSync(key);
+    const v = this.read(key);
     return v === undefined ? null : decodeFileEntry(openRecord(key, v));
   }
 
@@ -218,14 +231,14 @@ export class Store {
   /** The indexed path that last held this inode (rename detection). */
   pathOfInode(ino: number): string | null {
     const key = K.inode(ino);
-    const v = this.db.getSync(key);
+    const v = this.read(key);
     return v === undefined ? null : openText(key, v);
   }
 
   /** A local file that held a block with this hash when it was indexed (verify before use). */
   blockLocation(hash: Uint8Array): BlockLocation | null {
     const key = K.block(Buffer.from(hash).toString('hex'));
-    const v = this.db.getSync(key);
+    const v = this.read(key);
     if (v === undefined) return null;
     const [path, offset, length] = openText(key, v).split('\x00');
     return { path: path!, offset: Number(offset), length: Number(length) };

@@ -162,7 +162,7 @@ export class Txn {
       value === null ? { type: 'del' as const, key } : { type: 'put' as const, key, value },
     );
     await this.store.db.batch(batch, writeOptions(sync));
-    this.store.noteCommitted(this.clock, this.hlc);
+    this.store.noteCommitted(this.clock, this.hlc, this.writes);
   }
 }
 

@@ -1,0 +1,67 @@
+// A bounded cache of recently read LevelDB values, absent keys included, for Store's
+// synchronous reads. The same records are read again and again while a change is recorded,
+// ingested and laid out (a head ~7 times in a start-up scan: 1.1 million of its 1.6 million
+// reads were repeats). It is write-through: every committed write replaces its key here,
+// after the batch succeeded, so a hit is always what LevelDB holds.
+
+/** A cached "no such key". */
+const ABSENT: unique symbol = Symbol('absent');
+
+export class ReadCache {
+  private readonly map = new Map<string, Uint8Array | typeof ABSENT>();
+  private bytes = 0;
+
+  constructor(
+    private readonly maxEntries = 16_384,
+    private readonly maxBytes = 4 * 1024 * 1024,
+    /** Larger values (a big file's block list) are read from LevelDB each time. */
+    private readonly maxValueBytes = 16 * 1024,
+  ) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** The cached value: bytes, null for a key known absent, undefined if not cached. */
+  get(key: string): Uint8Array | null | undefined {
+    const v = this.map.get(key);
+    if (v === undefined) return undefined;
+    return v === ABSENT ? null : v;
+  }
+
+  /** Remember what LevelDB holds for key now (null: nothing). */
+  set(key: string, value: Uint8Array | null): void {
+    this.drop(key);
+    if (value !== null && value.length > this.maxValueBytes) return;
+    this.map.set(key, value ?? ABSENT);
+    this.bytes += value?.length ?? 0;
+    if (this.map.size > this.maxEntries || this.bytes > this.maxBytes) this.evict();
+  }
+
+  /**
+   * Oldest first (a Map iterates in insertion order), down to 7/8 of the limits at once:
+   * each pass starts over the Map's deleted slots, so evicting one entry per insert was
+   * quadratic.
+   */
+  private evict(): void {
+    const entries = (this.maxEntries * 7) / 8;
+    const bytes = (this.maxBytes * 7) / 8;
+    for (const [k] of this.map) {
+      if (this.map.size <= entries && this.bytes <= bytes) break;
+      this.drop(k);
+    }
+  }
+
+  /** Forget everything (the store was written around the cache). */
+  clear(): void {
+    this.map.clear();
+    this.bytes = 0;
+  }
+
+  private drop(key: string): void {
+    const old = this.map.get(key);
+    if (old === undefined) return;
+    this.map.delete(key);
+    if (old !== ABSENT) this.bytes -= old.length;
+  }
+}
