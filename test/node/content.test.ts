@@ -1,0 +1,156 @@
+// Fetching a file's blocks from peers: the assembler keeps a bounded window of blocks in
+// flight and refills it in bursts (half a window at a time, so requests share socket
+// writes); the fetcher spreads requests over peers, refills a busy peer in bursts too, and
+// sends a request that found a wrong or missing block to the next peer.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import type { TempFile } from '../../src/fs/types.ts';
+import {
+  type BlockFetcher,
+  ContentAssembler,
+  ContentUnavailableError,
+  sha256,
+} from '../../src/node/content.ts';
+import { Fetcher } from '../../src/node/fetcher.ts';
+import type { LocalBlocks } from '../../src/node/local-blocks.ts';
+import type { Session } from '../../src/node/session.ts';
+import type { Block, BlockReply, Content, Frame } from '../../src/proto/types.ts';
+import { realEnv } from '../../src/util/env.ts';
+
+const BLOCK = 1024;
+
+function contentOf(data: Uint8Array): Content {
+  const blocks: Block[] = [];
+  for (let off = 0; off < data.length; off += BLOCK) {
+    const part = data.subarray(off, Math.min(off + BLOCK, data.length));
+    blocks.push({ offset: off, length: part.length, hash: sha256(part) });
+  }
+  return { size: data.length, digest: sha256(data), blocks, inlineData: new Uint8Array() };
+}
+
+function memoryTemp(size: number): TempFile & { bytes: Uint8Array } {
+  const bytes = new Uint8Array(size);
+  return {
+    path: '.resonate-tmp-test',
+    bytes,
+    async write(data: Uint8Array, position: number) {
+      bytes.set(data, position);
+    },
+    async prepare() {},
+    async commit() {
+      throw new Error('not used');
+    },
+    async abort() {},
+  };
+}
+
+const noLocalBlocks = { read: async () => null } as unknown as LocalBlocks;
+
+/** A peer under the test's control: fetches wait until the test answers them. */
+class ManualFetcher implements BlockFetcher {
+  readonly waiting: { block: Block; answer: (d: Uint8Array | null) => void }[] = [];
+  calls = 0;
+  fetch(block: Block): Promise<Uint8Array | null> {
+    this.calls++;
+    return new Promise((answer) => this.waiting.push({ block, answer }));
+  }
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+test('the assembler fills its window, refills it by halves, and writes every block in place', async () => {
+  const data = randomBytes(200 * BLOCK);
+  const remote = new ManualFetcher();
+  const tmp = memoryTemp(data.length);
+  const done = new ContentAssembler(noLocalBlocks, remote).fill(tmp, 'f', contentOf(data));
+  const answer = (n: number) => {
+    for (const w of remote.waiting.splice(0, n))
+      w.answer(data.subarray(w.block.offset, w.block.offset + w.block.length));
+  };
+
+  await settle();
+  assert.equal(remote.calls, 64, 'a full window of requests');
+  answer(31);
+  await settle();
+  assert.equal(remote.calls, 64, 'no refill until half the window has settled');
+  answer(1);
+  await settle();
+  assert.equal(remote.calls, 96, 'then 32 requests at once');
+  while (remote.waiting.length) {
+    answer(remote.waiting.length);
+    await settle();
+  }
+  const stats = await done;
+  assert.equal(remote.calls, 200);
+  assert.equal(stats.remoteBytes, data.length);
+  assert.ok(Buffer.from(tmp.bytes).equals(data), 'the temp file holds the content');
+});
+
+test('a block no peer has fails the whole file as unavailable', async () => {
+  const data = randomBytes(10 * BLOCK);
+  const remote = new ManualFetcher();
+  const done = new ContentAssembler(noLocalBlocks, remote).fill(
+    memoryTemp(data.length),
+    'f',
+    contentOf(data),
+  );
+  await settle();
+  for (const [i, w] of remote.waiting.splice(0).entries())
+    w.answer(i === 3 ? null : data.subarray(w.block.offset, w.block.offset + w.block.length));
+  await assert.rejects(done, ContentUnavailableError);
+});
+
+/** A peer link as the fetcher sees it: it records requests; the test replies. */
+function fakeSession(): Session & { requests: { id: number; offset: number }[] } {
+  const requests: { id: number; offset: number }[] = [];
+  return {
+    isClosed: false,
+    requests,
+    send(f: Frame) {
+      if ('blockRequest' in f) requests.push({ id: f.blockRequest.id, offset: f.blockRequest.offsetHint });
+      return true;
+    },
+  } as unknown as Session & { requests: { id: number; offset: number }[] };
+}
+
+test('the fetcher refills a busy peer by halves, and asks the next peer when a reply is wrong', async () => {
+  const data = randomBytes(300 * BLOCK);
+  const blocks = contentOf(data).blocks;
+  const peer = fakeSession();
+  const sessions: Session[] = [peer];
+  const fetcher = new Fetcher(() => sessions, realEnv);
+  const results = blocks.map((b) => fetcher.fetch(b, 'f'));
+  const reply = (s: ReturnType<typeof fakeSession>, n: number, corrupt = false) => {
+    for (const r of s.requests.splice(0, n)) {
+      const bytes = Uint8Array.from(data.subarray(r.offset, r.offset + BLOCK));
+      if (corrupt) bytes[0]! ^= 1;
+      fetcher.onReply(s, { id: r.id, data: bytes, missing: false } satisfies BlockReply);
+    }
+  };
+
+  assert.equal(peer.requests.length, 128, 'at most 128 requests in flight per peer');
+  reply(peer, 63);
+  assert.equal(peer.requests.length, 65, 'no refill while more than half are in flight');
+  reply(peer, 1);
+  assert.equal(peer.requests.length, 128, '64 sent at once');
+
+  // A corrupted reply counts as missing there: the request goes first to another peer (which,
+  // idle, also takes the backlog).
+  const other = fakeSession();
+  sessions.push(other);
+  const corrupted = peer.requests[0]!.offset;
+  reply(peer, 1, true);
+  assert.equal(other.requests[0]?.offset, corrupted);
+  assert.ok(!peer.requests.some((r) => r.offset === corrupted), 'not asked of the peer that lied');
+  while (peer.requests.length || other.requests.length) {
+    reply(peer, peer.requests.length);
+    reply(other, other.requests.length);
+  }
+  const got = await Promise.all(results);
+  got.forEach((d, i) => {
+    assert.ok(d, `block ${i}`);
+    assert.ok(Buffer.from(d).equals(data.subarray(i * BLOCK, (i + 1) * BLOCK)), `block ${i} content`);
+  });
+  assert.equal(fetcher.pending, 0);
+});
