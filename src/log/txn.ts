@@ -158,10 +158,20 @@ export class Txn {
     if (this.committed) throw new Error('transaction already committed');
     this.committed = true;
     if (this.writes.size === 0) return;
-    const batch = [...this.writes].map(([key, value]) =>
-      value === null ? { type: 'del' as const, key } : { type: 'put' as const, key, value },
-    );
-    await this.store.db.batch(batch, writeOptions(sync));
+    // A chained batch: abstract-level's array form copies and re-validates every operation
+    // in JavaScript, ~7x slower here (100,000 puts: 1.1 s against 0.16 s); it was 5 s of a
+    // 100,000-file scan.
+    const batch = this.store.db.batch();
+    try {
+      for (const [key, value] of this.writes) {
+        if (value === null) batch.del(key);
+        else batch.put(key, value);
+      }
+    } catch (err) {
+      await batch.close();
+      throw err;
+    }
+    await batch.write(writeOptions(sync));
     this.store.noteCommitted(this.clock, this.hlc, this.writes);
   }
 }

@@ -72,7 +72,14 @@ test('Store reads through the cache see every committed write, and nothing of a 
 
   // A batch that fails changes neither LevelDB nor what the store reads.
   const batch = db.batch.bind(db);
-  (db as { batch: unknown }).batch = () => Promise.reject(new Error('disk full'));
+  (db as { batch: unknown }).batch = () => {
+    const chained = batch();
+    chained.write = async () => {
+      await chained.close();
+      throw new Error('disk full');
+    };
+    return chained;
+  };
   txn = new Txn(store);
   txn.setFile('p', null);
   await assert.rejects(txn.commit(), /disk full/);
