@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: type-check, lint, build dist/ (so end-to-end tests run the daemon as users do),
-// then every test file under test/ with node's own runner (TypeScript loaded through tsx). Extra arguments select test files by substring,
-// e.g. `npm test -- clock` runs only files whose path contains "clock".
+// then every test file under test/ with node's own runner (TypeScript loaded through tsx).
+// Extra arguments select test files by substring, e.g. `npm test -- clock` runs only files
+// whose path contains "clock".
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';

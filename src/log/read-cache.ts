@@ -2,7 +2,8 @@
 // synchronous reads. The same records are read again and again while a change is recorded,
 // ingested and laid out (a head ~7 times in a start-up scan: 1.1 million of its 1.6 million
 // reads were repeats). It is write-through: every committed write replaces its key here,
-// after the batch succeeded, so a hit is always what LevelDB holds.
+// after the batch succeeded, so a hit is always what LevelDB holds. A cached value is handed
+// to every reader (and what it decodes to may view it): callers treat it as read-only.
 
 /** A cached "no such key". */
 const ABSENT: unique symbol = Symbol('absent');
@@ -50,12 +51,6 @@ export class ReadCache {
       if (this.map.size <= entries && this.bytes <= bytes) break;
       this.drop(k);
     }
-  }
-
-  /** Forget everything (the store was written around the cache). */
-  clear(): void {
-    this.map.clear();
-    this.bytes = 0;
   }
 
   private drop(key: string): void {

@@ -67,14 +67,14 @@ export class ContentAssembler {
     let failed: unknown = null;
     let wake: (() => void) | null = null;
     const settled = () => new Promise<void>((resolve) => (wake = resolve));
-    const full = (next: Block) =>
-      inFlight >= WINDOW_BLOCKS || (bytesInFlight + next.length > WINDOW_BYTES && inFlight > 0);
+    const over = (next: Block, blocks: number, bytes: number) =>
+      inFlight > 0 && (inFlight >= blocks || bytesInFlight + next.length > bytes);
     for (const block of content.blocks) {
-      if (full(block)) {
-        // Refill once half the window has settled: the requests then leave in bursts, one
-        // socket write each (the link corks a turn's frames), not one write per block.
-        while (inFlight > WINDOW_BLOCKS / 2 || bytesInFlight > WINDOW_BYTES / 2) await settled();
-        while (full(block)) await settled();
+      // Once the window is full, refill only when half of it has settled: the requests then
+      // leave in bursts, one socket write each (the link corks a turn's frames), not one
+      // write per block.
+      if (over(block, WINDOW_BLOCKS, WINDOW_BYTES)) {
+        while (over(block, WINDOW_BLOCKS / 2 + 1, WINDOW_BYTES / 2)) await settled();
       }
       if (failed) break;
       bytesInFlight += block.length;
