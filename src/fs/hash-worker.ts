@@ -11,7 +11,7 @@ export class HashWorkerError extends Error {
 
 // Plain JS evaluated in the worker: no loader needed (the daemon runs .ts through tsx hooks,
 // which worker threads do not inherit). A message carries a buffer and segments of it, as
-// flat triples (start, end, closes): each segment extends the stream's open block, and a
+// flat triples (start, end, closes) counted from byte `at`: each segment extends the stream's open block, and a
 // closing one ends it. A block may continue into the next message. A whole block inside one
 // segment takes the one-shot crypto.hash (Node >= 20.12), a few microseconds cheaper.
 const SOURCE = `
@@ -22,7 +22,7 @@ const open = new Map();
 parentPort.on('message', (m) => {
   if (m.drop) { open.delete(m.id); return; }
   let h = open.get(m.id) || null;
-  const data = new Uint8Array(m.buf);
+  const data = new Uint8Array(m.buf, m.at);
   const segs = m.segs;
   const out = new Uint8Array(32 * m.closes);
   let k = 0;
@@ -135,13 +135,14 @@ export class WorkerStream {
   }
 
   /**
-   * Hash segments of buf: flat (start, end, closes) triples; `closes` of them end a block.
+   * Hash segments of buf: flat (start, end, closes) triples, relative to byte `at` of buf;
+   * `closes` of them end a block.
    * Hashes come back in the order blocks were closed.
    */
-  send(buf: ArrayBuffer, segs: number[], closes: number): void {
+  send(buf: ArrayBuffer, at: number, segs: number[], closes: number): void {
     if (this.failed) throw this.failed;
     this.inFlight++;
-    this.h.worker.postMessage({ id: this.id, buf, segs, closes }, [buf]);
+    this.h.worker.postMessage({ id: this.id, buf, at, segs, closes }, [buf]);
   }
 
   /** Resolve once at most `n` messages are unanswered. */

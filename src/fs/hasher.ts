@@ -4,7 +4,9 @@
 // the first OFFLOAD_MIN bytes are hashed in-process, so small files never wait on the worker.
 import { createHash, type Hash } from 'node:crypto';
 import type { Block, Content } from '../proto/types.ts';
+import { ChangedWhileReadingError } from './changed-error.ts';
 import { Chunker, type ChunkParams, DEFAULT_CHUNK_PARAMS } from './chunker.ts';
+import { hashOnThread } from './file-hash-client.ts';
 import { HashWorkerError, WorkerStream } from './hash-worker.ts';
 import type { FileSystem, ReadHandle, Stat } from './types.ts';
 
@@ -12,6 +14,14 @@ import type { FileSystem, ReadHandle, Stat } from './types.ts';
 export const INLINE_MAX = 1024;
 /** Size of the reused read buffers (bench/notes/chunking.md). */
 export const READ_BUFFER = 1 << 20;
+/**
+ * Where file data starts in a read buffer. glibc places every allocation of 128 KiB or more
+ * 16 bytes past a page boundary, and the kernel's copy into user memory (rep movsb) runs 3-4x
+ * slower on AMD Zen when the destination is 16-31 bytes ahead of the page-aligned source:
+ * 2 GiB read in 1 MiB pieces cost 1.2 s of system time at offset 0, 0.3 s at offset 64
+ * (bench/notes/chunking.md).
+ */
+export const READ_SKEW = 64;
 /** Buffers a stream may have queued at the worker; past DEPTH - 1 the main thread hashes too. */
 const DEPTH = 3;
 /** Below this many bytes into a stream, blocks are hashed in-process. */
@@ -28,12 +38,7 @@ export interface HashOptions {
   offload?: boolean;
 }
 
-export class ChangedWhileReadingError extends Error {
-  readonly code = 'ERR_CHANGED_WHILE_READING';
-  constructor(readonly path: string) {
-    super(`${path}: changed while being read`);
-  }
-}
+export { ChangedWhileReadingError };
 
 const sha256 = (data: Uint8Array): Uint8Array => createHash('sha256').update(data).digest();
 
@@ -50,9 +55,9 @@ export function verifyBlock(data: Uint8Array, hash: Uint8Array): boolean {
 
 // Read buffers are recycled across files: a busy daemon hashes many small files.
 const free: ArrayBuffer[] = [];
-const takeBuffer = () => free.pop() ?? new ArrayBuffer(READ_BUFFER);
+const takeBuffer = () => free.pop() ?? new ArrayBuffer(READ_SKEW + READ_BUFFER);
 const giveBuffer = (b: ArrayBuffer) => {
-  if (free.length < FREE_KEPT && b.byteLength === READ_BUFFER) free.push(b);
+  if (free.length < FREE_KEPT && b.byteLength === READ_SKEW + READ_BUFFER) free.push(b);
 };
 
 /**
@@ -61,7 +66,7 @@ const giveBuffer = (b: ArrayBuffer) => {
  * bytes; and whenever the worker already has a backlog, so the main thread hashes instead of
  * waiting) or on the worker. A block that spans buffers stays on the side it started on.
  */
-class Pipeline {
+export class Pipeline {
   private readonly chunker: Chunker;
   private readonly inlineMax: number;
   private readonly offload: boolean;
@@ -88,7 +93,7 @@ class Pipeline {
   /** A buffer to fill and then pass to push(); may wait for the worker to return one. */
   async acquire(): Promise<Uint8Array> {
     if (this.remote) await this.remote.drain(DEPTH);
-    return new Uint8Array(takeBuffer());
+    return new Uint8Array(takeBuffer(), READ_SKEW, READ_BUFFER);
   }
 
   /** Bytes [0, len) of an acquired buffer, which push() now owns. */
@@ -126,14 +131,14 @@ class Pipeline {
       return;
     }
     this.remote ??= new WorkerStream(giveBuffer);
-    this.remote.send(buf.buffer as ArrayBuffer, segs, closes);
+    this.remote.send(buf.buffer as ArrayBuffer, buf.byteOffset, segs, closes);
   }
 
   async finish(): Promise<Content> {
     if (this.chunker.finish().length > 0) {
       if (this.openRemote) {
         this.remoteBlocks.push(this.blocks.length);
-        this.remote!.send(new ArrayBuffer(0), [0, 0, 1], 1);
+        this.remote!.send(new ArrayBuffer(0), 0, [0, 0, 1], 1);
       }
       this.close(this.size);
     }
@@ -198,9 +203,11 @@ const sameFile = (a: Stat, b: Stat) =>
   a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 
 /**
- * Hash a file through the FileSystem, reading ahead one buffer while the previous one is
- * chunked. Throws ChangedWhileReadingError if size, mtime or ctime moved during the read (or
- * the bytes read disagree with the size): the caller retries later. Returns the stat at open.
+ * Hash a file through the FileSystem. A file of OFFLOAD_MIN bytes or more on a handle with a
+ * descriptor is read, chunked and hashed on a worker thread (src/fs/file-hash-client.ts), so
+ * two threads share the work and the event loop stays free; anything else is read here.
+ * Throws ChangedWhileReadingError if size, mtime or ctime moved during the read (or the bytes
+ * read disagree with the size): the caller retries later. Returns the stat at open.
  */
 export async function hashFile(
   fs: FileSystem,
@@ -209,13 +216,38 @@ export async function hashFile(
 ): Promise<{ content: Content; stat: Stat }> {
   const p = new Pipeline(opts); // first: bad options must not leak an open handle
   const handle = await fs.openRead(path);
+  try {
+    const stat = await handle.stat();
+    const content =
+      handle.fd !== undefined && stat.size >= OFFLOAD_MIN && (opts?.offload ?? true)
+        ? await hashOnThread(handle.fd, path, stat.size, opts ?? {})
+        : await hashHandle(handle, path, stat.size, opts ?? {}, p);
+    const after = await handle.stat();
+    if (!sameFile(stat, after) || content.size !== stat.size) throw new ChangedWhileReadingError(path);
+    return { content, stat };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Read an open handle from the start to its end, reading ahead one buffer while the previous
+ * one is chunked; `size` is its size at open (reading stops with ChangedWhileReadingError once
+ * past it, as the file may be growing without end).
+ */
+export async function hashHandle(
+  handle: ReadHandle,
+  path: string,
+  size: number,
+  opts: HashOptions,
+  p = new Pipeline(opts),
+): Promise<Content> {
   const readAt = async (at: number) => {
     const buf = await p.acquire();
     return { buf, n: await handle.read(buf, 0, buf.length, at) };
   };
   let next: ReturnType<typeof readAt> | null = null;
   try {
-    const stat = await handle.stat();
     let pos = 0;
     next = readAt(0);
     for (;;) {
@@ -225,21 +257,15 @@ export async function hashFile(
         break;
       }
       pos += n;
-      // Grown past the size at open: no point reading on (it may be growing without end).
-      if (pos > stat.size) throw new ChangedWhileReadingError(path);
+      if (pos > size) throw new ChangedWhileReadingError(path);
       next = readAt(pos);
       p.push(buf, n);
     }
-    const content = await p.finish();
-    const after = await handle.stat();
-    if (!sameFile(stat, after) || content.size !== stat.size) throw new ChangedWhileReadingError(path);
-    return { content, stat };
+    return await p.finish();
   } catch (e) {
     p.abort();
     next?.catch(() => {}); // a read-ahead still running: its outcome no longer matters
     throw e;
-  } finally {
-    await handle.close();
   }
 }
 
