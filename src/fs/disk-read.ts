@@ -11,10 +11,6 @@ export class FdReadHandle implements ReadHandle {
     this.io = new FdIo(fd, path, size);
   }
 
-  get fd(): number {
-    return this.io.fd;
-  }
-
   read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     return this.io.read(buf, offset, length, position);
   }

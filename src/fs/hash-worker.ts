@@ -11,9 +11,10 @@ export class HashWorkerError extends Error {
 
 // Plain JS evaluated in the worker: no loader needed (the daemon runs .ts through tsx hooks,
 // which worker threads do not inherit). A message carries a buffer and segments of it, as
-// flat triples (start, end, closes) counted from byte `at`: each segment extends the stream's open block, and a
-// closing one ends it. A block may continue into the next message. A whole block inside one
-// segment takes the one-shot crypto.hash (Node >= 20.12), a few microseconds cheaper.
+// flat triples (start, end, closes) counted from byte `at`: each segment extends the
+// stream's open block, and a closing one ends it. A block may continue into the next
+// message. A whole block inside one segment takes the one-shot crypto.hash (Node >= 20.12),
+// a few microseconds cheaper.
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');

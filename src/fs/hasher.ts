@@ -4,9 +4,7 @@
 // the first OFFLOAD_MIN bytes are hashed in-process, so small files never wait on the worker.
 import { createHash, type Hash } from 'node:crypto';
 import type { Block, Content } from '../proto/types.ts';
-import { ChangedWhileReadingError } from './changed-error.ts';
 import { Chunker, type ChunkParams, DEFAULT_CHUNK_PARAMS } from './chunker.ts';
-import { hashOnThread } from './file-hash-client.ts';
 import { HashWorkerError, WorkerStream } from './hash-worker.ts';
 import type { FileSystem, ReadHandle, Stat } from './types.ts';
 
@@ -38,7 +36,12 @@ export interface HashOptions {
   offload?: boolean;
 }
 
-export { ChangedWhileReadingError };
+export class ChangedWhileReadingError extends Error {
+  readonly code = 'ERR_CHANGED_WHILE_READING';
+  constructor(readonly path: string) {
+    super(`${path}: changed while being read`);
+  }
+}
 
 const sha256 = (data: Uint8Array): Uint8Array => createHash('sha256').update(data).digest();
 
@@ -66,7 +69,7 @@ const giveBuffer = (b: ArrayBuffer) => {
  * bytes; and whenever the worker already has a backlog, so the main thread hashes instead of
  * waiting) or on the worker. A block that spans buffers stays on the side it started on.
  */
-export class Pipeline {
+class Pipeline {
   private readonly chunker: Chunker;
   private readonly inlineMax: number;
   private readonly offload: boolean;
@@ -203,11 +206,9 @@ const sameFile = (a: Stat, b: Stat) =>
   a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 
 /**
- * Hash a file through the FileSystem. A file of OFFLOAD_MIN bytes or more on a handle with a
- * descriptor is read, chunked and hashed on a worker thread (src/fs/file-hash-client.ts), so
- * two threads share the work and the event loop stays free; anything else is read here.
- * Throws ChangedWhileReadingError if size, mtime or ctime moved during the read (or the bytes
- * read disagree with the size): the caller retries later. Returns the stat at open.
+ * Hash a file through the FileSystem, reading ahead one buffer while the previous one is
+ * chunked. Throws ChangedWhileReadingError if size, mtime or ctime moved during the read (or
+ * the bytes read disagree with the size): the caller retries later. Returns the stat at open.
  */
 export async function hashFile(
   fs: FileSystem,
@@ -216,38 +217,13 @@ export async function hashFile(
 ): Promise<{ content: Content; stat: Stat }> {
   const p = new Pipeline(opts); // first: bad options must not leak an open handle
   const handle = await fs.openRead(path);
-  try {
-    const stat = await handle.stat();
-    const content =
-      handle.fd !== undefined && stat.size >= OFFLOAD_MIN && (opts?.offload ?? true)
-        ? await hashOnThread(handle.fd, path, stat.size, opts ?? {})
-        : await hashHandle(handle, path, stat.size, opts ?? {}, p);
-    const after = await handle.stat();
-    if (!sameFile(stat, after) || content.size !== stat.size) throw new ChangedWhileReadingError(path);
-    return { content, stat };
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Read an open handle from the start to its end, reading ahead one buffer while the previous
- * one is chunked; `size` is its size at open (reading stops with ChangedWhileReadingError once
- * past it, as the file may be growing without end).
- */
-export async function hashHandle(
-  handle: ReadHandle,
-  path: string,
-  size: number,
-  opts: HashOptions,
-  p = new Pipeline(opts),
-): Promise<Content> {
   const readAt = async (at: number) => {
     const buf = await p.acquire();
     return { buf, n: await handle.read(buf, 0, buf.length, at) };
   };
   let next: ReturnType<typeof readAt> | null = null;
   try {
+    const stat = await handle.stat();
     let pos = 0;
     next = readAt(0);
     for (;;) {
@@ -257,15 +233,21 @@ export async function hashHandle(
         break;
       }
       pos += n;
-      if (pos > size) throw new ChangedWhileReadingError(path);
+      // Grown past the size at open: no point reading on (it may be growing without end).
+      if (pos > stat.size) throw new ChangedWhileReadingError(path);
       next = readAt(pos);
       p.push(buf, n);
     }
-    return await p.finish();
+    const content = await p.finish();
+    const after = await handle.stat();
+    if (!sameFile(stat, after) || content.size !== stat.size) throw new ChangedWhileReadingError(path);
+    return { content, stat };
   } catch (e) {
     p.abort();
     next?.catch(() => {}); // a read-ahead still running: its outcome no longer matters
     throw e;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -21,11 +21,6 @@ export interface DirEntry {
 }
 
 export interface ReadHandle {
-  /**
-   * The open descriptor, when the file is a real one this process can read directly: large
-   * files are then hashed on a worker thread. It stays owned by the handle.
-   */
-  readonly fd?: number;
   /** Read up to `length` bytes at `position` into `buf` at `offset`; returns bytes read (0 at EOF). */
   read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   stat(): Promise<Stat>;
