@@ -5,11 +5,12 @@
 // duplicated or reordered) answers with a fresh Welcome, which rewinds the sender. Block
 // requests and replies for file contents share the link, and so does cluster gossip.
 
-import type { Store } from '../log/store.ts';
+import type { LoggedOp, Store } from '../log/store.ts';
 import type { PeerLink } from '../net/types.ts';
 import { decodeOperation } from '../proto/codec.ts';
 import type { BlockReply, BlockRequest, Clock, Frame, Gossip, Operation } from '../proto/types.ts';
 import type { Logger } from '../util/logger.ts';
+import { PeerContents, rebuildBatch } from './peer-contents.ts';
 import { operationProblem } from './validate.ts';
 
 export const MAX_BATCH_OPS = 512;
@@ -47,6 +48,7 @@ export class Session {
   private ingesting: Promise<void> = Promise.resolve();
   private serving = 0;
   private readonly blockQueue: BlockRequest[] = [];
+  private readonly contents: PeerContents;
   /** The peer has everything we had when it last caught up. */
   caughtUp = false;
   lastSeenMs = 0;
@@ -58,6 +60,7 @@ export class Session {
     private readonly host: SessionHost,
     private readonly now: () => number,
   ) {
+    this.contents = new PeerContents((dot) => host.store.getOp(dot));
     link.onFrame = (f) => this.onFrame(f);
     link.onClose = (reason) => {
       this.closed = true;
@@ -115,18 +118,24 @@ export class Session {
     Object.assign(has, next);
     this.opsSent += ops.length;
     // Same bounds as the pump: at most MAX_BATCH_OPS operations or ~MAX_BATCH_BYTES a frame.
-    let batch: Uint8Array[] = [];
+    let batch: LoggedOp[] = [];
     let bytes = 0;
-    for (const { bytes: b } of ops) {
-      if (batch.length >= MAX_BATCH_OPS || (bytes + b.length > MAX_BATCH_BYTES && batch.length)) {
-        this.send({ ops: { ops: batch, caughtUp: false } });
+    for (const item of ops) {
+      if (batch.length >= MAX_BATCH_OPS || (bytes + item.bytes.length > MAX_BATCH_BYTES && batch.length)) {
+        this.sendOps(batch);
         batch = [];
         bytes = 0;
       }
-      batch.push(b);
-      bytes += b.length;
+      batch.push(item);
+      bytes += item.bytes.length;
     }
-    if (batch.length) this.send({ ops: { ops: batch, caughtUp: false } });
+    if (batch.length) this.sendOps(batch);
+  }
+
+  /** One batch of operations, long block lists patched against what the peer holds. */
+  private sendOps(batch: readonly LoggedOp[]): boolean {
+    const { ops, patches } = this.contents.encode(batch);
+    return this.send({ ops: { ops, caughtUp: false, patches } });
   }
 
   /** New operations were appended locally: send what the peer lacks. */
@@ -158,13 +167,13 @@ export class Session {
         if (!has || this.closed) return;
         const from = has[origin] ?? 0;
         if (mine[origin]! <= from) continue;
-        const ops: Uint8Array[] = [];
+        const ops: LoggedOp[] = [];
         let bytes = 0;
         let last = from;
-        for await (const { op, bytes: b } of store.opsAfter(origin, from, MAX_BATCH_OPS)) {
-          ops.push(b);
-          bytes += b.length;
-          last = op.seq;
+        for await (const item of store.opsAfter(origin, from, MAX_BATCH_OPS)) {
+          ops.push(item);
+          bytes += item.bytes.length;
+          last = item.op.seq;
           if (bytes >= MAX_BATCH_BYTES) break;
         }
         if (ops.length === 0) continue;
@@ -172,7 +181,7 @@ export class Session {
         has[origin] = last;
         this.opsSent += ops.length;
         sent = true;
-        if (!this.send({ ops: { ops, caughtUp: false } })) await this.link.drained();
+        if (!this.sendOps(ops)) await this.link.drained();
       }
       if (!sent) {
         this.send({ ops: { ops: [], caughtUp: true } });
@@ -186,6 +195,7 @@ export class Session {
     this.lastSeenMs = this.now();
     if ('welcome' in f) {
       this.peerHas = { ...f.welcome.logClock.vv };
+      this.contents.restated(this.peerHas);
       for (const [o, n] of Object.entries(this.peerHas))
         if (!Number.isSafeInteger(n) || n < 0) delete this.peerHas[o];
       this.host.onWelcome(this);
@@ -195,8 +205,10 @@ export class Session {
         this.close(`batch of ${f.ops.ops.length} operations (limit ${MAX_BATCH_OPS})`);
         return;
       }
-      const decoded: { op: Operation; bytes: Uint8Array }[] = [];
-      for (const bytes of f.ops.ops) {
+      const patches = f.ops.patches ?? [];
+      const patched = new Set(patches.map((p) => p.op));
+      const decoded: LoggedOp[] = [];
+      for (const [i, bytes] of f.ops.ops.entries()) {
         let op: Operation;
         try {
           op = decodeOperation(bytes);
@@ -204,7 +216,8 @@ export class Session {
           this.close(`undecodable operation: ${(err as Error).message}`);
           return;
         }
-        const problem = operationProblem(op);
+        // A patched operation is checked once its block list is rebuilt (rebuildBatch).
+        const problem = patched.has(i) ? null : operationProblem(op);
         if (problem) {
           this.close(`invalid operation ${op.origin.slice(0, 60)}:${op.seq}: ${problem}`);
           return;
@@ -221,9 +234,15 @@ export class Session {
       // Ingest batches one after another, in arrival order.
       this.ingesting = this.ingesting.then(async () => {
         if (this.closed) return;
-        const gap = decoded.length ? await this.host.ingestRemote(decoded, this) : false;
-        if (gap) this.send({ welcome: { logClock: this.host.store.clock() } });
-        if (caughtUp) this.caughtUp = true;
+        const rebuilt = rebuildBatch(decoded, patches, (dot) => this.host.store.getOp(dot));
+        if (!rebuilt.ok) {
+          this.close(rebuilt.problem);
+          return;
+        }
+        for (const { op } of rebuilt.ops) this.contents.note(op);
+        const gap = rebuilt.ops.length ? await this.host.ingestRemote(rebuilt.ops, this) : false;
+        if (gap || rebuilt.missingBase) this.send({ welcome: { logClock: this.host.store.clock() } });
+        if (caughtUp && !rebuilt.missingBase) this.caughtUp = true;
       });
       this.ingesting.catch((err: unknown) => this.close(`cannot store operations: ${String(err)}`, false));
     } else if ('blockRequest' in f) {

@@ -177,7 +177,18 @@ function frame(o: Raw): Frame {
   if (w) return { welcome: { logClock: clock(w.logClock) } };
   const b = obj(o.ops);
   if (b)
-    return { ops: { ops: (Array.isArray(b.ops) ? b.ops : []).map(bytes), caughtUp: b.caughtUp === true } };
+    return {
+      ops: {
+        ops: (Array.isArray(b.ops) ? b.ops : []).map(bytes),
+        caughtUp: b.caughtUp === true,
+        patches: arr(b.patches).map((p) => ({
+          op: num(p.op),
+          base: dot(p.base),
+          head: num(p.head),
+          tail: num(p.tail),
+        })),
+      },
+    };
   const rq = obj(o.blockRequest);
   if (rq)
     return {

@@ -130,6 +130,16 @@ export interface Welcome {
 export interface OpBatch {
   ops: Uint8Array[];
   caughtUp: boolean;
+  /** Always present once decoded; a sender may leave it out when there are none. */
+  patches?: OpPatch[];
+}
+
+/** ops[op] lists only the blocks between base's first `head` and last `tail` blocks. */
+export interface OpPatch {
+  op: number;
+  base: Dot;
+  head: number;
+  tail: number;
 }
 
 export interface BlockRequest {

@@ -34,6 +34,7 @@ class SimLink implements PeerLink {
     return 0;
   }
   send(frame: Frame): boolean {
+    this.net.tap?.(this.from, this.to, frame);
     if (!this.closed) this.net.enqueue(this, encodeFrame(frame));
     return true;
   }
@@ -51,6 +52,8 @@ export class SimNetwork {
   private readonly endpoints = new Map<number, Endpoint>();
   private groups: number[][] | null = null;
   delivered = 0;
+  /** Sees every frame sent, for tests that check what travels. */
+  tap: ((from: number, to: number, frame: Frame) => void) | null = null;
 
   constructor(
     private readonly random: () => number,
