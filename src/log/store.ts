@@ -7,6 +7,7 @@ import type { AbstractBatchOptions, AbstractLevel } from 'abstract-level';
 import {
   decodeFileEntry,
   decodeHead,
+  decodeHeadKinds,
   decodeMemberSummary,
   decodeOperation,
   encodeFileEntry,
@@ -14,7 +15,7 @@ import {
   encodeMemberSummary,
   encodeOperation,
 } from '../proto/codec.ts';
-import type { Clock, Dot, FileEntry, Head, MemberSummary, Operation } from '../proto/types.ts';
+import type { Clock, Dot, FileEntry, Head, Kind, MemberSummary, Operation } from '../proto/types.ts';
 import { K, keyPath, splitKey } from './keys.ts';
 import { ReadCache } from './read-cache.ts';
 import { openRecord, openText, sealRecord, sealText } from './record.ts';
@@ -201,6 +202,12 @@ export class Store {
   async *heads(range: { gt: string; lt: string } = K.allHeads): AsyncGenerator<[string, Head]> {
     for await (const [key, value] of this.db.iterator(range))
       yield [keyPath(key), decodeHead(openRecord(key, value))];
+  }
+
+  /** Every path with a head and the kind of each of its versions (cheaper than heads()). */
+  async *headKinds(): AsyncGenerator<[string, Kind[]]> {
+    for await (const [key, value] of this.db.iterator(K.allHeads))
+      yield [keyPath(key), decodeHeadKinds(openRecord(key, value))];
   }
 
   /** Disk paths where conflict copies of this synced path are kept. */

@@ -14,7 +14,15 @@ import { Txn } from '../log/txn.ts';
 import { isTombstone } from '../model/version.ts';
 import { LogLimiter } from '../net/log-limit.ts';
 import type { PeerLink } from '../net/types.ts';
-import type { BlockReply, BlockRequest, Gossip, MemberSummary, Operation, Version } from '../proto/types.ts';
+import {
+  type BlockReply,
+  type BlockRequest,
+  type Gossip,
+  Kind,
+  type MemberSummary,
+  type Operation,
+  type Version,
+} from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
 import { Mutex } from '../util/mutex.ts';
@@ -180,9 +188,9 @@ export class Node implements SessionHost {
     // Anything the log says but the disk does not show yet (a crash mid-transfer, or ops
     // that arrived while we were down): lay it out now.
     const all: string[] = [];
-    for await (const [path, head] of this.store.heads()) {
+    for await (const [path, kinds] of this.store.headKinds()) {
       all.push(path);
-      if (head.versions.filter((v) => !isTombstone(v)).length > 1) this.conflicted.add(path);
+      if (kinds.filter((k) => k !== Kind.Delete).length > 1) this.conflicted.add(path);
     }
     this.reconciler.schedule(all);
     this.majority.check();

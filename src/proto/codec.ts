@@ -11,6 +11,7 @@ import type {
   FileEntry,
   Frame,
   Head,
+  Kind,
   MemberSummary,
   Operation,
   RenameEntry,
@@ -26,6 +27,7 @@ const root = protobuf.parse(PROTO_TEXT).root;
 const T = {
   Operation: root.lookupType('resonate.Operation'),
   Head: root.lookupType('resonate.Head'),
+  HeadKinds: root.lookupType('resonate.HeadKinds'),
   FileEntry: root.lookupType('resonate.FileEntry'),
   Clock: root.lookupType('resonate.Clock'),
   Frame: root.lookupType('resonate.Frame'),
@@ -233,6 +235,9 @@ export const decodeHead = (buf: Uint8Array): Head =>
     }),
     buf,
   );
+/** The kind of each version of a stored Head, decoding nothing else. */
+export const decodeHeadKinds = (buf: Uint8Array): Kind[] =>
+  decodeWith(T.HeadKinds, (o) => arr(o.versions).map((v) => num(v.kind) as Kind), buf);
 export const encodeFileEntry = (e: FileEntry): Uint8Array => encodeWith(T.FileEntry, e);
 export const decodeFileEntry = (buf: Uint8Array): FileEntry => decodeWith(T.FileEntry, fileEntry, buf);
 export const encodeClock = (c: Clock): Uint8Array => encodeWith(T.Clock, c);

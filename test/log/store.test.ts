@@ -177,3 +177,42 @@ test('a damaged record is reported, not decoded', () => {
   assert.throws(() => openRecord('k', bad), CorruptRecordError);
   assert.throws(() => openRecord('k', new Uint8Array([1])), CorruptRecordError);
 });
+
+test('headKinds lists every head with the kind of each version, as heads() does', async () => {
+  const store = await Store.open(new MemoryLevel({ valueEncoding: 'view' }) as unknown as Db, {
+    random: randomBytes,
+  });
+  const version = (seq: number, kind: Kind) => ({
+    dot: { origin: store.origin, seq },
+    clock: ofDot({ origin: store.origin, seq }),
+    hlc: seq,
+    kind,
+    mode: 0o644,
+    mtimeMs: 1,
+    content: kind === Kind.Put ? op(store.origin, seq, 'x').content : null,
+    link: '',
+  });
+  const txn = new Txn(store);
+  txn.setHead('a', {
+    versions: [version(1, Kind.Put)],
+    accepted: null,
+    covered: ofDot({ origin: store.origin, seq: 1 }),
+  });
+  txn.setHead('b/c', {
+    versions: [version(2, Kind.Put), version(3, Kind.Delete), version(4, Kind.Mkdir)],
+    accepted: null,
+    covered: { vv: {}, except: [] },
+  });
+  txn.setHead('d', { versions: [version(5, Kind.Delete)], accepted: null, covered: { vv: {}, except: [] } });
+  await txn.commit();
+  const kinds: [string, Kind[]][] = [];
+  for await (const e of store.headKinds()) kinds.push(e);
+  assert.deepEqual(kinds, [
+    ['a', [Kind.Put]],
+    ['b/c', [Kind.Put, Kind.Delete, Kind.Mkdir]],
+    ['d', [Kind.Delete]],
+  ]);
+  const full: [string, Kind[]][] = [];
+  for await (const [p, h] of store.heads()) full.push([p, h.versions.map((v) => v.kind)]);
+  assert.deepEqual(kinds, full);
+});
