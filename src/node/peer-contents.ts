@@ -6,7 +6,7 @@ import { applyPatch, makePatch } from '../model/block-patch.ts';
 import { encodeOperation } from '../proto/codec.ts';
 import type { Dot, Operation, OpPatch } from '../proto/types.ts';
 import { Kind } from '../proto/types.ts';
-import { operationProblem } from './validate.ts';
+import { isOrigin, operationProblem } from './validate.ts';
 
 /** Only lists at least this long are worth a patch (a few KiB of list). */
 export const PATCH_MIN_BLOCKS = 64;
@@ -98,6 +98,9 @@ export function rebuildBatch(
     }
     const { op } = item;
     if (!op.content) return { ok: false, problem: `patched operation ${op.origin}:${op.seq} has no content` };
+    // Checked before it names a key in our log.
+    if (!isOrigin(p.base.origin) || !Number.isSafeInteger(p.base.seq) || p.base.seq < 1)
+      return { ok: false, problem: 'patch base is not a valid operation id' };
     const base = out.find((o) => sameDot(o.op, p.base))?.op ?? getOp(p.base)?.op ?? null;
     if (!base) return { ok: true, ops: out, missingBase: true };
     if (!base.content)

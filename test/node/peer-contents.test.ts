@@ -117,6 +117,8 @@ test('patches that do not fit are violations, with the reason', () => {
     assert.match(got.problem, why);
   };
   bad([{ ...patches[0]!, op: 1 }], /names operation 1 of a batch of 1/);
+  bad([{ ...patches[0]!, base: { origin: 'o!p~../x', seq: 1 } }], /not a valid operation id/);
+  bad([{ ...patches[0]!, base: { origin: ORIGIN, seq: 0 } }], /not a valid operation id/);
   bad([patches[0]!, patches[0]!], /names operation 0/);
   bad([{ ...patches[0]!, head: n + 1, tail: 0 }], /keeps/);
   bad([{ ...patches[0]!, head: patches[0]!.head - 1 }], /invalid operation .*: (blocks do not tile|digest)/);
