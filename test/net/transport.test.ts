@@ -6,6 +6,8 @@ import net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { wsMaskBackend } from '../../src/net/mask.ts';
 import { createWsTransport } from '../../src/net/transport.ts';
+import type { PeerLink } from '../../src/net/types.ts';
+import type { Frame } from '../../src/proto/types.ts';
 import { blockRequest, closeAll, hasIpv6Loopback, startNode, type TestNode, waitFor } from './helpers.ts';
 
 const noV6 = (await hasIpv6Loopback()) ? false : 'no IPv6 loopback (::1) on this machine';
@@ -49,6 +51,38 @@ describe('linking', () => {
     await closeAll(a, b);
     assert.equal(a.closed.length, 1);
     assert.equal(b.closed.length, 1);
+  });
+
+  test('block replies, large and small, arrive whole and in order both ways', async () => {
+    const a = await node('a9', { secret: 's' });
+    const b = await node('b9', { secret: 's', peers: [a.addr] });
+    await waitFor(() => a.links.has('b9') && b.links.has('a9'), 'both sides linked');
+    const sizes = [1, 100, 16 * 1024 - 1, 16 * 1024, 80_000, 256 * 1024, 1 << 20];
+    const data = (i: number, n: number) => new Uint8Array(n).map((_, k) => (k * 31 + i) & 255);
+    const send = (l: PeerLink, base: number) =>
+      sizes.forEach((n, i) =>
+        l.send({ blockReply: { id: base + i, data: data(base + i, n), missing: false } }),
+      );
+    send(a.links.get('b9')!, 100);
+    send(b.links.get('a9')!, 200);
+    a.links.get('b9')!.send({ blockReply: { id: 7, data: new Uint8Array(), missing: true } });
+    const got = (t: TestNode, from: string, want: number) =>
+      waitFor(() => (t.frames.get(from)?.length ?? 0) === want, `${t.nodeId} got ${want} frames`);
+    await got(b, 'a9', sizes.length + 1);
+    await got(a, 'b9', sizes.length);
+    const check = (frames: Frame[], base: number) =>
+      sizes.forEach((n, i) => {
+        const f = frames[i]!;
+        assert.ok('blockReply' in f);
+        assert.equal(f.blockReply.id, base + i);
+        assert.equal(f.blockReply.missing, false);
+        assert.ok(Buffer.from(f.blockReply.data).equals(data(base + i, n)), `reply ${base + i}, ${n} bytes`);
+      });
+    check(b.frames.get('a9')!, 100);
+    check(a.frames.get('b9')!, 200);
+    assert.deepEqual(b.frames.get('a9')!.at(-1), {
+      blockReply: { id: 7, data: new Uint8Array(), missing: true },
+    });
   });
 
   test('wrong secret: no link on either side, each logs why once', async () => {
