@@ -2,6 +2,7 @@
 // same random choices, so a failure is reproducible from the printed seed (and index).
 // Two families: inputs before or within the handshake (each on a fresh connection, no
 // secret needed) and inputs from an authenticated peer (a connection that knows the secret).
+import { makePatch } from '../../src/model/block-patch.ts';
 import { LIMITS } from '../../src/node/validate.ts';
 import { encodeFrame, encodeOperation } from '../../src/proto/codec.ts';
 import {
@@ -522,6 +523,7 @@ export const POST_KINDS = [
   [6, 'gossip-garbage'],
   [1, 'stall'],
   [1, 'huge-block'],
+  [4, 'patches'],
 ] as const;
 
 type PostKind = (typeof POST_KINDS)[number][1];
@@ -658,6 +660,35 @@ export function genPost(ctx: PostContext): Generated<PostInput> {
         note: 'ping inside a fragmented message',
         input: { type: 'raw', bytes: raw, fatal: 'no' },
       };
+    }
+    case 'patches': {
+      // Two writes of a path in one batch, the second as a block-list patch against the
+      // first: valid, or with one field of the patch spoiled.
+      const origin = pick(rng, ctx.origins);
+      const path = poolPath(rng);
+      const data = rng.bytes(64 * rng.int(40, 80));
+      const edited = Buffer.from(data);
+      edited.fill(rng.int(0, 255), 1024, 1024 + rng.int(1, 300));
+      remember(ctx, data, 64);
+      remember(ctx, edited, 64);
+      const first = ctx.ops.next(origin, { path, kind: Kind.Put, content: contentOf(data, 64, false) });
+      const second = ctx.ops.next(origin, { path, kind: Kind.Put, content: contentOf(edited, 64, false) }, 1);
+      const a = first.content!;
+      const b = second.content!;
+      const p = makePatch(a.blocks, a.size, b.blocks, b.size)!;
+      const ops = [enc(first), encodeOperation({ ...second, content: { ...b, blocks: p.middle } })];
+      const good = { op: 1, base: { origin, seq: first.seq }, head: p.head, tail: p.tail };
+      const frame = (patch: typeof good) => encodeFrame({ ops: { ops, caughtUp: false, patches: [patch] } });
+      if (rng.float() < 0.5)
+        return msgs(kind, `valid, ${p.head}+${p.tail}`, [frame(good)], 'no', [first, second]);
+      const [note, bad] = pick(rng, [
+        ['op out of range', { ...good, op: rng.int(2, 1000) }],
+        ['head off by one', { ...good, head: good.head + pick(rng, [-1, 1]) }],
+        ['tail too long', { ...good, tail: rng.int(a.blocks.length, 2 ** 32 - 1) }],
+        ['base not held', { ...good, base: { origin, seq: first.seq + rng.int(2, 1000) } }],
+        ['base origin malformed', { ...good, base: { origin: 'o!p~../x', seq: 1 } }],
+      ] as const);
+      return msgs(kind, note, [frame(bad)], 'maybe');
     }
     case 'invalid-op': {
       const { op, category, note, fatal } = invalidOp(rng, ctx);
