@@ -59,10 +59,10 @@ describe('linking', () => {
     await waitFor(() => a.links.has('b9') && b.links.has('a9'), 'both sides linked');
     const sizes = [1, 100, 16 * 1024 - 1, 16 * 1024, 80_000, 256 * 1024, 1 << 20];
     const data = (i: number, n: number) => new Uint8Array(n).map((_, k) => (k * 31 + i) & 255);
-    const send = (l: PeerLink, base: number) =>
-      sizes.forEach((n, i) =>
-        l.send({ blockReply: { id: base + i, data: data(base + i, n), missing: false } }),
-      );
+    const send = (l: PeerLink, base: number) => {
+      for (const [i, n] of sizes.entries())
+        l.send({ blockReply: { id: base + i, data: data(base + i, n), missing: false } });
+    };
     send(a.links.get('b9')!, 100);
     send(b.links.get('a9')!, 200);
     a.links.get('b9')!.send({ blockReply: { id: 7, data: new Uint8Array(), missing: true } });
@@ -70,14 +70,15 @@ describe('linking', () => {
       waitFor(() => (t.frames.get(from)?.length ?? 0) === want, `${t.nodeId} got ${want} frames`);
     await got(b, 'a9', sizes.length + 1);
     await got(a, 'b9', sizes.length);
-    const check = (frames: Frame[], base: number) =>
-      sizes.forEach((n, i) => {
+    const check = (frames: Frame[], base: number) => {
+      for (const [i, n] of sizes.entries()) {
         const f = frames[i]!;
         assert.ok('blockReply' in f);
         assert.equal(f.blockReply.id, base + i);
         assert.equal(f.blockReply.missing, false);
         assert.ok(Buffer.from(f.blockReply.data).equals(data(base + i, n)), `reply ${base + i}, ${n} bytes`);
-      });
+      }
+    };
     check(b.frames.get('a9')!, 100);
     check(a.frames.get('b9')!, 200);
     assert.deepEqual(b.frames.get('a9')!.at(-1), {
