@@ -4,7 +4,12 @@ import { covers, sameDot } from '../clock/vector.ts';
 import { type Content, Kind, type Version } from '../proto/types.ts';
 
 export function isTombstone(v: Version): boolean {
-  return v.kind === Kind.Delete;
+  return isTombstoneKind(v.kind);
+}
+
+/** The same rule on a version's kind alone (start-up reads only the kinds of a head). */
+export function isTombstoneKind(kind: Kind): boolean {
+  return kind === Kind.Delete;
 }
 
 export function isDirectory(v: Version): boolean {

@@ -11,18 +11,10 @@ import type { FileSystem } from '../fs/types.ts';
 import type { WatchEvent, Watcher } from '../fs/watcher/types.ts';
 import type { Store } from '../log/store.ts';
 import { Txn } from '../log/txn.ts';
-import { isTombstone } from '../model/version.ts';
+import { isTombstone, isTombstoneKind } from '../model/version.ts';
 import { LogLimiter } from '../net/log-limit.ts';
 import type { PeerLink } from '../net/types.ts';
-import {
-  type BlockReply,
-  type BlockRequest,
-  type Gossip,
-  Kind,
-  type MemberSummary,
-  type Operation,
-  type Version,
-} from '../proto/types.ts';
+import type { BlockReply, BlockRequest, Gossip, MemberSummary, Operation, Version } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
 import { Mutex } from '../util/mutex.ts';
@@ -190,7 +182,7 @@ export class Node implements SessionHost {
     const all: string[] = [];
     for await (const [path, kinds] of this.store.headKinds()) {
       all.push(path);
-      if (kinds.filter((k) => k !== Kind.Delete).length > 1) this.conflicted.add(path);
+      if (kinds.filter((k) => !isTombstoneKind(k)).length > 1) this.conflicted.add(path);
     }
     this.reconciler.schedule(all);
     this.majority.check();

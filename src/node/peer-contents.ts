@@ -1,11 +1,13 @@
 // Which operation with a file's content one peer holds per path, so that the next operation
 // writing that path can travel as a block patch against it (src/model/block-patch.ts), and
 // the receiving side of that: rebuilding patched operations before they are checked.
-import type { LoggedOp } from '../log/store.ts';
+import { sameDot } from '../clock/vector.ts';
+import type { LoggedOp, Store } from '../log/store.ts';
 import { applyPatch, makePatch } from '../model/block-patch.ts';
 import { encodeOperation } from '../proto/codec.ts';
 import type { Dot, Operation, OpPatch } from '../proto/types.ts';
 import { Kind } from '../proto/types.ts';
+import type { Logger } from '../util/logger.ts';
 import { isOrigin, operationProblem } from './validate.ts';
 
 /** Only lists at least this long are worth a patch (a few KiB of list). */
@@ -13,7 +15,6 @@ export const PATCH_MIN_BLOCKS = 64;
 /** Paths remembered per peer; the oldest are forgotten first. */
 const REMEMBERED = 1024;
 
-const sameDot = (a: Dot, b: Dot) => a.origin === b.origin && a.seq === b.seq;
 const patchable = (op: Operation) =>
   (op.kind === Kind.Put || op.kind === Kind.Chmod) &&
   op.content !== null &&
@@ -21,6 +22,22 @@ const patchable = (op: Operation) =>
 
 /** Versions remembered per path: a resend of the newest (after a restatement) uses the one before. */
 const GENERATIONS = 2;
+
+/**
+ * Reads the operation a patch is made or rebuilt against. One that cannot be read (a damaged
+ * record) is as good as absent: the list then travels whole, or the receiver restates its
+ * log. Logged, since the log itself is damaged.
+ */
+export function patchBaseReader(store: Pick<Store, 'getOp'>, logger: Logger): (dot: Dot) => LoggedOp | null {
+  return (dot) => {
+    try {
+      return store.getOp(dot);
+    } catch (err) {
+      logger.warn('cannot read a patch base', { op: `${dot.origin}:${dot.seq}`, error: String(err) });
+      return null;
+    }
+  };
+}
 
 export class PeerContents {
   /** Per path, the newest first. */

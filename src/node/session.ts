@@ -8,9 +8,9 @@
 import type { LoggedOp, Store } from '../log/store.ts';
 import type { PeerLink } from '../net/types.ts';
 import { decodeOperation } from '../proto/codec.ts';
-import type { BlockReply, BlockRequest, Clock, Frame, Gossip, Operation } from '../proto/types.ts';
+import type { BlockReply, BlockRequest, Clock, Dot, Frame, Gossip, Operation } from '../proto/types.ts';
 import type { Logger } from '../util/logger.ts';
-import { PeerContents, rebuildBatch } from './peer-contents.ts';
+import { PeerContents, patchBaseReader, rebuildBatch } from './peer-contents.ts';
 import { operationProblem } from './validate.ts';
 
 export const MAX_BATCH_OPS = 512;
@@ -49,6 +49,7 @@ export class Session {
   private serving = 0;
   private readonly blockQueue: BlockRequest[] = [];
   private readonly contents: PeerContents;
+  private readonly patchBase: (dot: Dot) => LoggedOp | null;
   /** The peer has everything we had when it last caught up. */
   caughtUp = false;
   lastSeenMs = 0;
@@ -60,7 +61,8 @@ export class Session {
     private readonly host: SessionHost,
     private readonly now: () => number,
   ) {
-    this.contents = new PeerContents((dot) => host.store.getOp(dot));
+    this.patchBase = patchBaseReader(host.store, host.logger);
+    this.contents = new PeerContents(this.patchBase);
     link.onFrame = (f) => this.onFrame(f);
     link.onClose = (reason) => {
       this.closed = true;
@@ -195,9 +197,9 @@ export class Session {
     this.lastSeenMs = this.now();
     if ('welcome' in f) {
       this.peerHas = { ...f.welcome.logClock.vv };
-      this.contents.restated(this.peerHas);
       for (const [o, n] of Object.entries(this.peerHas))
         if (!Number.isSafeInteger(n) || n < 0) delete this.peerHas[o];
+      this.contents.restated(this.peerHas);
       this.host.onWelcome(this);
       this.notifyAppended();
     } else if ('ops' in f) {
@@ -234,7 +236,7 @@ export class Session {
       // Ingest batches one after another, in arrival order.
       this.ingesting = this.ingesting.then(async () => {
         if (this.closed) return;
-        const rebuilt = rebuildBatch(decoded, patches, (dot) => this.host.store.getOp(dot));
+        const rebuilt = rebuildBatch(decoded, patches, (dot) => this.patchBase(dot));
         if (!rebuilt.ok) {
           this.close(rebuilt.problem);
           return;

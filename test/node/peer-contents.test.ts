@@ -4,10 +4,17 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { digestOf } from '../../src/fs/hasher.ts';
+import { CorruptRecordError } from '../../src/log/record.ts';
 import type { LoggedOp } from '../../src/log/store.ts';
-import { PATCH_MIN_BLOCKS, PeerContents, rebuildBatch } from '../../src/node/peer-contents.ts';
+import {
+  PATCH_MIN_BLOCKS,
+  PeerContents,
+  patchBaseReader,
+  rebuildBatch,
+} from '../../src/node/peer-contents.ts';
 import { decodeOperation, encodeOperation } from '../../src/proto/codec.ts';
 import { type Block, type Dot, Kind, type Operation } from '../../src/proto/types.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 
 const ORIGIN = 'node1~abcdefgh';
 const h = (tag: string) => createHash('sha256').update(tag).digest();
@@ -43,6 +50,16 @@ function logOf(items: LoggedOp[]): (d: Dot) => LoggedOp | null {
 
 /** Decode a batch as a receiver does. */
 const decode = (ops: Uint8Array[]) => ops.map((bytes) => ({ op: decodeOperation(bytes), bytes }));
+
+/** Two versions of 'f', the second one block longer, and a sender that has sent the first. */
+function sentFirst() {
+  const n = PATCH_MIN_BLOCKS;
+  const v1 = put(1, 'f', tags(n));
+  const v2 = put(2, 'f', [...tags(n), 'x']);
+  const sender = new PeerContents(logOf([v1, v2]));
+  sender.encode([v1]);
+  return { n, v1, v2, sender };
+}
 
 test('an edit of a long file goes as a patch against the version the peer holds, and comes back whole', () => {
   const n = PATCH_MIN_BLOCKS * 2;
@@ -104,12 +121,8 @@ test('a base the receiver does not hold ends the batch and asks for a restatemen
 });
 
 test('patches that do not fit are violations, with the reason', () => {
-  const n = PATCH_MIN_BLOCKS;
-  const v1 = put(1, 'f', tags(n));
-  const v2 = put(2, 'f', [...tags(n), 'x']);
-  const wire = new PeerContents(logOf([v1, v2]));
-  wire.encode([v1]);
-  const { ops, patches } = wire.encode([v2]);
+  const { n, v1, v2, sender } = sentFirst();
+  const { ops, patches } = sender.encode([v2]);
   const base = logOf([v1]);
   const bad = (p: typeof patches, why: RegExp) => {
     const got = rebuildBatch(decode(ops), p, base);
@@ -129,14 +142,34 @@ test('short lists, and operations other than writes, go as they are', () => {
   const short2 = put(2, 's', tags(PATCH_MIN_BLOCKS - 1));
   const sender = new PeerContents(logOf([short, short2]));
   assert.deepEqual(sender.encode([short, short2]).patches, []);
+  // A delete after a long write, and a write after the delete: no base for the delete.
+  const { v1, v2 } = sentFirst();
+  const gone = { ...v1.op, seq: 2, kind: Kind.Delete, content: null };
+  const del = { op: gone, bytes: encodeOperation(gone) };
+  const after = new PeerContents(logOf([v1, del]));
+  const wire = after.encode([v1, del]);
+  assert.deepEqual(wire.patches, []);
+  assert.deepEqual(wire.ops[1], del.bytes);
+  // The long write after it is still patched against v1, which the peer holds.
+  const v3 = { ...v2.op, seq: 3 };
+  assert.equal(after.encode([{ op: v3, bytes: encodeOperation(v3) }]).patches.length, 1);
+});
+
+test('a patch base that cannot be read counts as absent, and says so', () => {
+  const warned: string[] = [];
+  const logger = { ...silentLogger, warn: (msg: string) => void warned.push(msg) };
+  const damaged = {
+    getOp: (): LoggedOp | null => {
+      throw new CorruptRecordError('o!x', 'bad checksum');
+    },
+  };
+  const read = patchBaseReader(damaged, logger);
+  assert.equal(read({ origin: ORIGIN, seq: 1 }), null);
+  assert.deepEqual(warned, ['cannot read a patch base']);
 });
 
 test('a resend of the newest version, after a restatement without it, is patched against the one before', () => {
-  const n = PATCH_MIN_BLOCKS;
-  const v1 = put(1, 'f', tags(n));
-  const v2 = put(2, 'f', [...tags(n), 'x']);
-  const sender = new PeerContents(logOf([v1, v2]));
-  sender.encode([v1]);
+  const { n, v2, sender } = sentFirst();
   assert.equal(sender.encode([v2]).patches.length, 1);
   sender.restated({ [ORIGIN]: 1 }); // the peer had not stored v2 yet
   const again = sender.encode([v2]);
