@@ -3,10 +3,14 @@
 // made synchronously: from the page cache they take microseconds, while on this kind of
 // machine each thread-pool round trip costs the event loop ~100 µs (the woken worker
 // preempts it), which dominated both bursts of small files and the ~8,000 block writes of a
-// 512 MiB transfer. Larger transfers (the hasher's 1 MiB reads) stay on the thread pool, so
-// hashing a big file overlaps its reading; so do fsyncs, except a lone small file's. The
-// price: a cold read from a slow disk, the kernel throttling a writer of many dirty pages, or
-// a journal commit behind that lone fsync, stalls the event loop meanwhile.
+// 512 MiB transfer. Larger writes stay on the thread pool; so do fsyncs, except a lone small
+// file's. Larger reads (the hasher's 1 MiB) are made in-line too while they come from the
+// page cache: on the pool, the pool's thread was a third busy thread beside the main thread
+// (chunking) and the hash worker on two cores, and a 2 GiB file hashed ~8% slower. The first
+// slow one (the disk) sends the handle's later large reads to the pool, so a cold file's
+// reading overlaps its chunking and the event loop is not held by the disk. The price: a
+// cold small read, the kernel throttling a writer of many dirty pages, or a journal commit
+// behind that lone fsync, stalls the event loop meanwhile.
 import {
   closeSync,
   fstatSync,
@@ -22,6 +26,8 @@ import { toFsError } from './disk-errors.ts';
 import { FsError } from './types.ts';
 
 export const SMALL_IO = 256 * 1024;
+/** A large read that took longer than this came from the disk, not the page cache. */
+export const SLOW_READ_MS = 4;
 
 /** Descriptors of this process written to and not yet closed (files being assembled). */
 let writersOpen = 0;
@@ -29,6 +35,8 @@ let writersOpen = 0;
 export class FdIo {
   private closed = false;
   private writer = false;
+  /** A large read was slow: the file is not in the page cache, read it on the pool. */
+  private cold = false;
   /** Calls on the thread pool: close waits for them, or the fd number could be reused under them. */
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -37,18 +45,27 @@ export class FdIo {
     private readonly path: string,
     /** Size at the last fstat or write's end, whichever is later (reads near the end are small; fsync). */
     private size = 0,
+    private readonly slowReadMs = SLOW_READ_MS,
   ) {}
+
+  /** Large reads go to the thread pool (one was slow). */
+  get readsPooled(): boolean {
+    return this.cold;
+  }
 
   read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     if (this.closed) return Promise.reject(this.afterClose());
-    if (length <= SMALL_IO || this.size - position <= SMALL_IO) {
-      try {
-        return Promise.resolve(readSync(this.fd, buf, offset, Math.min(length, SMALL_IO), position));
-      } catch (err) {
-        return Promise.reject(toFsError(err, this.path));
-      }
+    const large = length > SMALL_IO && this.size - position > SMALL_IO;
+    if (large && this.cold)
+      return this.pooled<number>((done) => read(this.fd, buf, offset, length, position, done));
+    try {
+      const t = large ? performance.now() : 0;
+      const n = readSync(this.fd, buf, offset, large ? length : Math.min(length, SMALL_IO), position);
+      if (large && performance.now() - t > this.slowReadMs) this.cold = true;
+      return Promise.resolve(n);
+    } catch (err) {
+      return Promise.reject(toFsError(err, this.path));
     }
-    return this.pooled<number>((done) => read(this.fd, buf, offset, length, position, done));
   }
 
   /** Writes all of `data` at `position`. */
