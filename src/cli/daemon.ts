@@ -11,6 +11,7 @@ import { type Db, Store } from '../log/store.ts';
 import { createWsTransport, type WsTransport } from '../net/transport.ts';
 import type { PeerLink } from '../net/types.ts';
 import { Node } from '../node/node.ts';
+import { warmCodecs } from '../proto/codec.ts';
 import type { Frame } from '../proto/types.ts';
 import { realEnv } from '../util/env.ts';
 import { createLogger, type Logger } from '../util/logger.ts';
@@ -200,6 +201,7 @@ export async function runDaemon(a: DaemonArgs, out: NodeJS.WritableStream = proc
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  warmCodecs();
   try {
     await node.start();
   } catch (err) {

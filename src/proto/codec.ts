@@ -3,8 +3,8 @@
 // and every missing field gets its default so callers see complete objects.
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
+import { decodeContent, encodeContent } from './content-codec.ts';
 import type {
-  Block,
   Clock,
   Content,
   Dot,
@@ -24,12 +24,23 @@ protobuf.configure();
 
 const PROTO_TEXT = readFileSync(new URL('../../proto/resonate.proto', import.meta.url), 'utf8');
 const root = protobuf.parse(PROTO_TEXT).root;
+// The same schema with every Content field read as bytes: on the wire an embedded message
+// and a bytes field are the same thing, so messages that hold a Content are encoded and
+// decoded through these types, and the Content itself by hand (content-codec.ts).
+const CONTENT_FIELD = /\bContent content = /g;
+const spliced = protobuf.parse(PROTO_TEXT.replace(CONTENT_FIELD, 'bytes content = ')).root;
+const S = {
+  Operation: spliced.lookupType('resonate.Operation'),
+  Head: spliced.lookupType('resonate.Head'),
+  FileEntry: spliced.lookupType('resonate.FileEntry'),
+};
 const T = {
   Operation: root.lookupType('resonate.Operation'),
   Head: root.lookupType('resonate.Head'),
   HeadKinds: root.lookupType('resonate.HeadKinds'),
   FileEntry: root.lookupType('resonate.FileEntry'),
   Clock: root.lookupType('resonate.Clock'),
+  Content: root.lookupType('resonate.Content'),
   Frame: root.lookupType('resonate.Frame'),
   MemberSummary: root.lookupType('resonate.MemberSummary'),
 };
@@ -80,18 +91,9 @@ function clock(v: unknown): Clock {
   }
   return { vv, except: arr(o.except).map(dot) };
 }
-function block(v: Raw): Block {
-  return { offset: num(v.offset), length: num(v.length), hash: bytes(v.hash) };
-}
+/** A Content field, which the spliced types read as bytes (absent: null). */
 function content(v: unknown): Content | null {
-  const o = obj(v);
-  if (!o) return null;
-  return {
-    size: num(o.size),
-    digest: bytes(o.digest),
-    blocks: arr(o.blocks).map(block),
-    inlineData: bytes(o.inlineData),
-  };
+  return v instanceof Uint8Array ? decodeContent(v) : null;
 }
 function renameEntry(o: Raw): RenameEntry {
   return {
@@ -222,12 +224,28 @@ function encodeWith(type: protobuf.Type, value: object): Uint8Array {
   return type.encode(value).finish();
 }
 
-export const encodeOperation = (op: Operation): Uint8Array => encodeWith(T.Operation, op);
-export const decodeOperation = (buf: Uint8Array): Operation => decodeWith(T.Operation, operation, buf);
-export const encodeHead = (h: Head): Uint8Array => encodeWith(T.Head, h);
+const contentBytes = (c: Content | null): Uint8Array | null =>
+  c ? encodeContent(c, (x) => encodeWith(T.Content, x)) : null;
+/** Copies of the objects that hold a Content, holding its encoding instead. */
+const splice = {
+  operation: (op: Operation) => ({
+    ...op,
+    content: contentBytes(op.content),
+    entries: op.entries.map((e) => ({ ...e, content: contentBytes(e.content) })),
+  }),
+  head: (h: Head) => ({
+    ...h,
+    versions: h.versions.map((v) => ({ ...v, content: contentBytes(v.content) })),
+  }),
+  fileEntry: (e: FileEntry) => ({ ...e, content: contentBytes(e.content) }),
+};
+
+export const encodeOperation = (op: Operation): Uint8Array => encodeWith(S.Operation, splice.operation(op));
+export const decodeOperation = (buf: Uint8Array): Operation => decodeWith(S.Operation, operation, buf);
+export const encodeHead = (h: Head): Uint8Array => encodeWith(S.Head, splice.head(h));
 export const decodeHead = (buf: Uint8Array): Head =>
   decodeWith(
-    T.Head,
+    S.Head,
     (o) => ({
       versions: arr(o.versions).map(version),
       accepted: optDot(o.accepted),
@@ -238,8 +256,8 @@ export const decodeHead = (buf: Uint8Array): Head =>
 /** The kind of each version of a stored Head, decoding nothing else. */
 export const decodeHeadKinds = (buf: Uint8Array): Kind[] =>
   decodeWith(T.HeadKinds, (o) => arr(o.versions).map((v) => num(v.kind) as Kind), buf);
-export const encodeFileEntry = (e: FileEntry): Uint8Array => encodeWith(T.FileEntry, e);
-export const decodeFileEntry = (buf: Uint8Array): FileEntry => decodeWith(T.FileEntry, fileEntry, buf);
+export const encodeFileEntry = (e: FileEntry): Uint8Array => encodeWith(S.FileEntry, splice.fileEntry(e));
+export const decodeFileEntry = (buf: Uint8Array): FileEntry => decodeWith(S.FileEntry, fileEntry, buf);
 export const encodeClock = (c: Clock): Uint8Array => encodeWith(T.Clock, c);
 export const decodeClock = (buf: Uint8Array): Clock => decodeWith(T.Clock, clock, buf);
 export const encodeMemberSummary = (m: MemberSummary): Uint8Array => encodeWith(T.MemberSummary, m);
@@ -247,3 +265,21 @@ export const decodeMemberSummary = (buf: Uint8Array): MemberSummary =>
   decodeWith(T.MemberSummary, memberSummary, buf);
 export const encodeFrame = (f: Frame): Uint8Array => encodeWith(T.Frame, f);
 export const decodeFrame = (buf: Uint8Array): Frame => decodeWith(T.Frame, frame, buf);
+
+function typesOf(ns: protobuf.NamespaceBase): protobuf.Type[] {
+  const out: protobuf.Type[] = [];
+  for (const o of ns.nestedArray) {
+    if (o instanceof protobuf.Type) out.push(o);
+    if (o instanceof protobuf.Namespace) out.push(...typesOf(o));
+  }
+  return out;
+}
+
+/**
+ * Generate every message's encoder and decoder now. protobufjs does it on a type's first
+ * use, which cost the first change after start-up ~70 ms (a daemon calls this before it
+ * says it is ready).
+ */
+export function warmCodecs(): void {
+  for (const t of [...typesOf(root), ...typesOf(spliced)]) t.setup();
+}
