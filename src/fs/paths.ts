@@ -24,22 +24,29 @@ export class PathError extends Error {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const DRIVE = /^[A-Za-z]:/;
 
+// Printable ASCII: one byte a character, already NFC, and no control characters. Most
+// paths are, and this is checked on every disk operation: they skip the costlier tests.
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+
 /** The reason a path is not a valid synced path, or null if it is. */
 export function pathProblem(path: unknown): string | null {
   if (typeof path !== 'string') return 'not a string';
   if (path === '') return 'empty';
-  if (Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) return `longer than ${MAX_PATH_BYTES} bytes`;
-  if (CONTROL.test(path)) return 'control character';
+  const ascii = PLAIN_ASCII.test(path);
+  if ((ascii ? path.length : Buffer.byteLength(path, 'utf8')) > MAX_PATH_BYTES)
+    return `longer than ${MAX_PATH_BYTES} bytes`;
+  if (!ascii && CONTROL.test(path)) return 'control character';
   if (path.includes('\\')) return 'backslash';
   if (path.startsWith('/')) return 'absolute';
   if (DRIVE.test(path)) return 'drive letter';
-  if (path.normalize('NFC') !== path) return 'not Unicode NFC';
-  if (path.includes('\uFFFD')) return 'invalid UTF-8';
+  if (!ascii && path.normalize('NFC') !== path) return 'not Unicode NFC';
+  if (!ascii && path.includes('\uFFFD')) return 'invalid UTF-8';
   const parts = path.split('/');
   for (const part of parts) {
     if (part === '') return 'empty component';
     if (part === '.' || part === '..') return `"${part}" component`;
-    if (Buffer.byteLength(part, 'utf8') > MAX_NAME_BYTES) return `name longer than ${MAX_NAME_BYTES} bytes`;
+    if ((ascii ? part.length : Buffer.byteLength(part, 'utf8')) > MAX_NAME_BYTES)
+      return `name longer than ${MAX_NAME_BYTES} bytes`;
     // Compared without case: on a case-insensitive disk ".Resonate" is our folder too.
     if (part.toLowerCase().startsWith(TEMP_PREFIX)) return 'reserved temp-file name';
   }

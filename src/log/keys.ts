@@ -35,6 +35,7 @@ export const K = {
     dir === '' ? { gt: 'f!', lt: `f!${HI}` } : { gt: `f!${dir}/`, lt: `f!${dir}/${HI}` },
   /** One local place holding a block (the last indexed); enough for reuse and serving. */
   block: (hashHex: string) => `b!${hashHex}`,
+  isBlock: (key: string) => key.startsWith('b!'),
   pathOp: (path: string, origin: string, seq: number) => `p!${path}${SEP}${origin}${SEP}${seqHex(seq)}`,
   pathOps: (path: string) => ({ gt: `p!${path}${SEP}`, lt: `p!${path}${SEP}${HI}` }),
   refusal: (origin: string, seq: number, path: string) => `x!${origin}${SEP}${seqHex(seq)}${SEP}${path}`,

@@ -53,6 +53,11 @@ export class ReadCache {
     }
   }
 
+  /** Stop caching key (its value changed and is not worth keeping). */
+  forget(key: string): void {
+    this.drop(key);
+  }
+
   private drop(key: string): void {
     const old = this.map.get(key);
     if (old === undefined) return;

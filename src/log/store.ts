@@ -16,6 +16,7 @@ import {
   encodeOperation,
 } from '../proto/codec.ts';
 import type { Clock, Dot, FileEntry, Head, Kind, MemberSummary, Operation } from '../proto/types.ts';
+import { hexOf } from '../util/hex.ts';
 import { K, keyPath, splitKey } from './keys.ts';
 import { ReadCache } from './read-cache.ts';
 import { openRecord, openText, sealRecord, sealText } from './record.ts';
@@ -142,7 +143,12 @@ export class Store {
   noteCommitted(clock: Record<string, number>, hlc: number, writes: Map<string, Uint8Array | null>): void {
     Object.assign(this.clockCache, clock);
     if (hlc > this.hlc) this.hlc = hlc;
-    for (const [key, value] of writes) this.cache.set(key, value);
+    // Block index records are written by the thousand for a large file and rarely read
+    // again: caching them would push out the heads and index entries read all the time.
+    for (const [key, value] of writes) {
+      if (K.isBlock(key)) this.cache.forget(key);
+      else this.cache.set(key, value);
+    }
   }
 
   /** One record's stored value (through the read cache). */
@@ -204,6 +210,13 @@ export class Store {
       yield [keyPath(key), decodeHead(openRecord(key, value))];
   }
 
+  /** The kind of each version in a path's head, decoding nothing else (none: no head). */
+  kindsAt(path: string): Kind[] {
+    const key = K.head(path);
+    const v = this.read(key);
+    return v === undefined ? [] : decodeHeadKinds(openRecord(key, v));
+  }
+
   /** Every path with a head and the kind of each of its versions (cheaper than heads()). */
   async *headKinds(): AsyncGenerator<[string, Kind[]]> {
     for await (const [key, value] of this.db.iterator(K.allHeads))
@@ -244,7 +257,7 @@ export class Store {
 
   /** A local file that held a block with this hash when it was indexed (verify before use). */
   blockLocation(hash: Uint8Array): BlockLocation | null {
-    const key = K.block(Buffer.from(hash).toString('hex'));
+    const key = K.block(hexOf(hash));
     const v = this.read(key);
     if (v === undefined) return null;
     const [path, offset, length] = openText(key, v).split('\x00');

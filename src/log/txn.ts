@@ -3,6 +3,7 @@
 // clock, refusals) as one atomic LevelDB batch, synced to disk before it resolves.
 import type { Block, FileEntry, Head, Operation } from '../proto/types.ts';
 import { EntryType } from '../proto/types.ts';
+import { hexOf } from '../util/hex.ts';
 import { K } from './keys.ts';
 import { sealRecord, sealText } from './record.ts';
 import { type BlockLocation, encodeStored, type Store, writeOptions } from './store.ts';
@@ -127,13 +128,13 @@ export class Txn {
   private readonly blocks = new Map<string, BlockLocation | null>();
 
   blockLocation(hash: Uint8Array): BlockLocation | null {
-    const hex = Buffer.from(hash).toString('hex');
+    const hex = hexOf(hash);
     const b = this.blocks.get(hex);
     return b !== undefined ? b : this.store.blockLocation(hash);
   }
 
   private setBlock(hash: Uint8Array, loc: BlockLocation | null): void {
-    const hex = Buffer.from(hash).toString('hex');
+    const hex = hexOf(hash);
     this.blocks.set(hex, loc);
     this.writes.set(K.block(hex), loc ? sealText(`${loc.path}\x00${loc.offset}\x00${loc.length}`) : null);
   }

@@ -237,7 +237,8 @@ export class Detector {
       const from = !entry || entry.ino !== stat.ino ? store.pathOfInode(stat.ino) : null;
       const fromEntry = from && from !== p ? store.getFile(from) : null;
       try {
-        observed.set(p, carriedAlong(p, stat, fromEntry) ?? (await observe(fs, p)));
+        // The lstat just taken decides the kind (a file is stat'ed again through its handle).
+        observed.set(p, carriedAlong(p, stat, fromEntry) ?? (await observe(fs, p, undefined, stat)));
       } catch (err) {
         this.retryLater(p, err);
         return;

@@ -7,6 +7,7 @@ import type { FileSystem, ReadHandle, Stat } from '../fs/types.ts';
 import type { Store } from '../log/store.ts';
 import type { Block, FileEntry } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
+import { hexOf } from '../util/hex.ts';
 import { verify } from './content.ts';
 import { statMatches } from './observe.ts';
 
@@ -37,7 +38,7 @@ export class LocalBlocks {
    * path the version belongs to, the file it replaces); the block index is tried last.
    */
   async read(block: Block, hints: readonly string[] = []): Promise<Uint8Array | null> {
-    const hex = Buffer.from(block.hash).toString('hex');
+    const hex = hexOf(block.hash);
     const tried = new Set<string>();
     for (const path of hints) {
       if (tried.has(path)) continue;
@@ -153,7 +154,7 @@ export class LocalBlocks {
 function trustedBlocks(stat: Stat, entry: FileEntry | null): Map<string, number> {
   const out = new Map<string, number>();
   if (!entry?.content || !statMatches(stat, entry)) return out;
-  for (const b of entry.content.blocks) out.set(Buffer.from(b.hash).toString('hex'), b.offset);
+  for (const b of entry.content.blocks) out.set(hexOf(b.hash), b.offset);
   return out;
 }
 

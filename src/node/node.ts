@@ -11,7 +11,7 @@ import type { FileSystem } from '../fs/types.ts';
 import type { WatchEvent, Watcher } from '../fs/watcher/types.ts';
 import type { Store } from '../log/store.ts';
 import { Txn } from '../log/txn.ts';
-import { isTombstone, isTombstoneKind } from '../model/version.ts';
+import { isTombstoneKind } from '../model/version.ts';
 import { LogLimiter } from '../net/log-limit.ts';
 import type { PeerLink } from '../net/types.ts';
 import type { BlockReply, BlockRequest, Gossip, MemberSummary, Operation, Version } from '../proto/types.ts';
@@ -304,7 +304,7 @@ export class Node implements SessionHost {
     const affected = new Set<string>(extras);
     for (const i of ops) for (const p of i.affected) affected.add(p);
     for (const p of affected) {
-      const live = this.store.getHead(p)?.versions.filter((v) => !isTombstone(v)).length ?? 0;
+      const live = this.store.kindsAt(p).filter((k) => !isTombstoneKind(k)).length;
       if (live > 1) this.conflicted.add(p);
       else this.conflicted.delete(p);
     }

@@ -26,9 +26,11 @@ const PROTO_TEXT = readFileSync(new URL('../../proto/resonate.proto', import.met
 const root = protobuf.parse(PROTO_TEXT).root;
 // The same schema with every Content field read as bytes: on the wire an embedded message
 // and a bytes field are the same thing, so messages that hold a Content are encoded and
-// decoded through these types, and the Content itself by hand (content-codec.ts).
+// decoded through these types, and the Content itself by hand (content-codec.ts). The field
+// is `optional` so that an empty one (a Content with every field at its default) is still
+// written and read as present, as an empty message would be.
 const CONTENT_FIELD = /\bContent content = /g;
-const spliced = protobuf.parse(PROTO_TEXT.replace(CONTENT_FIELD, 'bytes content = ')).root;
+const spliced = protobuf.parse(PROTO_TEXT.replace(CONTENT_FIELD, 'optional bytes content = ')).root;
 const S = {
   Operation: spliced.lookupType('resonate.Operation'),
   Head: spliced.lookupType('resonate.Head'),
@@ -226,23 +228,16 @@ function encodeWith(type: protobuf.Type, value: object): Uint8Array {
 
 const contentBytes = (c: Content | null): Uint8Array | null =>
   c ? encodeContent(c, (x) => encodeWith(T.Content, x)) : null;
-/** Copies of the objects that hold a Content, holding its encoding instead. */
-const splice = {
-  operation: (op: Operation) => ({
+
+export const encodeOperation = (op: Operation): Uint8Array =>
+  encodeWith(S.Operation, {
     ...op,
     content: contentBytes(op.content),
     entries: op.entries.map((e) => ({ ...e, content: contentBytes(e.content) })),
-  }),
-  head: (h: Head) => ({
-    ...h,
-    versions: h.versions.map((v) => ({ ...v, content: contentBytes(v.content) })),
-  }),
-  fileEntry: (e: FileEntry) => ({ ...e, content: contentBytes(e.content) }),
-};
-
-export const encodeOperation = (op: Operation): Uint8Array => encodeWith(S.Operation, splice.operation(op));
+  });
 export const decodeOperation = (buf: Uint8Array): Operation => decodeWith(S.Operation, operation, buf);
-export const encodeHead = (h: Head): Uint8Array => encodeWith(S.Head, splice.head(h));
+export const encodeHead = (h: Head): Uint8Array =>
+  encodeWith(S.Head, { ...h, versions: h.versions.map((v) => ({ ...v, content: contentBytes(v.content) })) });
 export const decodeHead = (buf: Uint8Array): Head =>
   decodeWith(
     S.Head,
@@ -256,7 +251,8 @@ export const decodeHead = (buf: Uint8Array): Head =>
 /** The kind of each version of a stored Head, decoding nothing else. */
 export const decodeHeadKinds = (buf: Uint8Array): Kind[] =>
   decodeWith(T.HeadKinds, (o) => arr(o.versions).map((v) => num(v.kind) as Kind), buf);
-export const encodeFileEntry = (e: FileEntry): Uint8Array => encodeWith(S.FileEntry, splice.fileEntry(e));
+export const encodeFileEntry = (e: FileEntry): Uint8Array =>
+  encodeWith(S.FileEntry, { ...e, content: contentBytes(e.content) });
 export const decodeFileEntry = (buf: Uint8Array): FileEntry => decodeWith(S.FileEntry, fileEntry, buf);
 export const encodeClock = (c: Clock): Uint8Array => encodeWith(T.Clock, c);
 export const decodeClock = (buf: Uint8Array): Clock => decodeWith(T.Clock, clock, buf);

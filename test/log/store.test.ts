@@ -167,6 +167,11 @@ test('file index updates keep the block index in step', async () => {
   await txn.commit();
   assert.equal(store.blockLocation(hash), null);
   assert.equal(store.getFile('a'), null);
+  // Block records skip the read cache when written: a cached "absent" must not outlive them.
+  txn = new Txn(store);
+  txn.setFile('c', entry(hash));
+  await txn.commit();
+  assert.deepEqual(store.blockLocation(hash), { path: 'c', offset: 0, length: 10 });
 });
 
 test('a damaged record is reported, not decoded', () => {
@@ -215,4 +220,6 @@ test('headKinds lists every head with the kind of each version, as heads() does'
   const full: [string, Kind[]][] = [];
   for await (const [p, h] of store.heads()) full.push([p, h.versions.map((v) => v.kind)]);
   assert.deepEqual(kinds, full);
+  for (const [p, k] of kinds) assert.deepEqual(store.kindsAt(p), k, p);
+  assert.deepEqual(store.kindsAt('none'), []);
 });

@@ -47,7 +47,14 @@ const arbPresentContent = fc.record({
   ),
   inlineData: arbBytes,
 });
-const arbContent = fc.option(arbPresentContent, { nil: null });
+// Every field at its default: an empty message on the wire, which must not decode as absent.
+const blankContent = () => ({
+  size: 0,
+  digest: new Uint8Array(0),
+  blocks: [],
+  inlineData: new Uint8Array(0),
+});
+const arbContent = fc.option(fc.oneof(arbPresentContent, fc.constant(null).map(blankContent)), { nil: null });
 const arbOp: fc.Arbitrary<Operation> = fc.record({
   format: fc.constant(1),
   origin: fc.string({ maxLength: 20 }),
@@ -200,7 +207,7 @@ test('operations, heads and file entries holding a Content encode as protobufjs 
       assert.deepEqual(Buffer.from(bytes), refEncode(R.FileEntry, entry));
       assert.deepEqual(plain(decodeFileEntry(bytes)), plain(entry));
     }),
-    { numRuns: 300 },
+    { numRuns: Number(process.env.RUNS ?? 300) },
   );
 });
 
@@ -239,4 +246,22 @@ test('a malformed Content throws, and so do the messages holding it (CodecError)
   for (const b of bad) assert.throws(() => decodeContent(new Uint8Array(b)), JSON.stringify(b));
   const op = new Uint8Array([0x52, 0x03, 0x1a, 0x05, 0x08]); // Operation.content = a bad block
   assert.throws(() => decodeOperation(op), CodecError);
+});
+
+test('a Content with every field at its default is kept, not lost as absent', () => {
+  const entry = {
+    type: EntryType.File,
+    size: 0,
+    mtimeMs: 1,
+    ino: 2,
+    mode: 0o644,
+    ctimeMs: 3,
+    content: blankContent(),
+    link: '',
+    headPath: 'a',
+    version: null,
+  };
+  const bytes = encodeFileEntry(entry);
+  assert.deepEqual(Buffer.from(bytes), refEncode(R.FileEntry, entry));
+  assert.deepEqual(plain(decodeFileEntry(bytes).content), plain(blankContent()));
 });

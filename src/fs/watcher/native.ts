@@ -2,7 +2,7 @@
 // file (chokidar), so ~1,100 watches and ~50 MiB for 100,000 files instead of ~100,000 and
 // ~1 GiB. Events are reported as soon as fs.watch delivers them; a 'rename' is then lstat'ed
 // to follow directories that appear, disappear or are replaced.
-import { type Dirent, type FSWatcher, watch } from 'node:fs';
+import { type Dirent, type FSWatcher, lstatSync, watch } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { baseName, isOwnName, isWithin } from '../paths.ts';
@@ -232,7 +232,11 @@ class NativeWatcher implements Watcher {
     let isDir = false;
     let exists = true;
     try {
-      isDir = (await lstat(this.abs(rel))).isDirectory();
+      // In-line: a metadata call of microseconds, where a thread-pool round trip cost the
+      // event loop ~100 µs per new file in a burst (0.3 s of a 5,000-file one).
+      const st = lstatSync(this.abs(rel), { throwIfNoEntry: false });
+      exists = st !== undefined;
+      isDir = st?.isDirectory() ?? false;
     } catch (err) {
       if (!GONE.has(errCode(err))) throw err;
       exists = false;
