@@ -98,8 +98,12 @@ class Pipeline {
     this.inline = new Uint8Array(this.inlineMax + 1);
   }
 
-  /** A buffer to fill and then pass to push(); may wait for the worker to return one. */
-  async acquire(): Promise<Uint8Array> {
+  /**
+   * A buffer to fill and then pass to push(); may wait for the worker to return one. Up to
+   * `want` bytes are needed: less than READ_BUFFER gets a buffer of its own that size.
+   */
+  async acquire(want = READ_BUFFER): Promise<Uint8Array> {
+    if (want < READ_BUFFER) return new Uint8Array(new ArrayBuffer(READ_SKEW + want), READ_SKEW, want);
     if (this.remote) await this.remote.drain(DEPTH);
     return new Uint8Array(takeBuffer(), READ_SKEW, READ_BUFFER);
   }
@@ -222,17 +226,21 @@ export async function hashFile(
 ): Promise<{ content: Content; stat: Stat }> {
   const p = new Pipeline(opts); // first: bad options must not leak an open handle
   const handle = await fs.openRead(path);
+  let stat: Stat | null = null;
+  // A buffer for what is left by the size at open, plus a byte to notice growth: most files
+  // are small, and a 1 MiB buffer each (zeroed, so touched) cost a 100,000-file scan ~100 MiB.
   const readAt = async (at: number) => {
-    const buf = await p.acquire();
+    const buf = await p.acquire(Math.max(0, stat!.size - at) + 1);
     return { buf, n: await handle.read(buf, 0, buf.length, at) };
   };
   let next: ReturnType<typeof readAt> | null = null;
   try {
-    const stat = await handle.stat();
+    stat = await handle.stat();
     let pos = 0;
     next = readAt(0);
     for (;;) {
       const { buf, n } = await next;
+      next = null;
       if (n === 0) {
         giveBuffer(buf.buffer as ArrayBuffer);
         break;
@@ -240,8 +248,10 @@ export async function hashFile(
       pos += n;
       // Grown past the size at open: no point reading on (it may be growing without end).
       if (pos > stat.size) throw new ChangedWhileReadingError(path);
-      next = readAt(pos);
+      // At the size seen at open: done (growth since shows in the stat compared below).
+      if (pos < stat.size) next = readAt(pos);
       p.push(buf, n);
+      if (!next) break;
     }
     const content = await p.finish();
     const after = await handle.stat();
