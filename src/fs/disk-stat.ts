@@ -46,6 +46,11 @@ export function utimeSeconds(mtimeMs: number): number {
 
 /** The same, synchronously (a metadata syscall: see fd-io.ts). */
 export function lstatOrNullSync(osPath: string): Stat | null {
-  const st = lstatSync(osPath, { throwIfNoEntry: false });
-  return st === undefined ? null : toStat(st);
+  try {
+    const st = lstatSync(osPath, { throwIfNoEntry: false });
+    return st === undefined ? null : toStat(st);
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
 }

@@ -11,7 +11,7 @@ import { type ConfineMode, Confiner, type PinnedDir } from './disk-confine.ts';
 import { errnoOf, toFsError } from './disk-errors.ts';
 import { PinCache } from './disk-pins.ts';
 import { FdReadHandle } from './disk-read.ts';
-import { kindOf, lstatOrNull, toStat, utimeSeconds } from './disk-stat.ts';
+import { kindOf, lstatOrNull, lstatOrNullSync, toStat, utimeSeconds } from './disk-stat.ts';
 import { DiskTempFile } from './disk-temp.ts';
 import { FdIo } from './fd-io.ts';
 import { checkFsPath, checkLinkText, checkSyncedPath, tempName } from './fs-paths.ts';
@@ -109,13 +109,15 @@ export class DiskFs implements FileSystem {
 
   async readdirStat(path: string): Promise<{ name: string; stat: Stat | null }[]> {
     checkFsPath(path, true);
-    // One pinned folder for all its entries: one lstat per entry instead of a pin each.
+    // One pinned folder for all its entries: one lstat per entry instead of a pin each,
+    // made in-line (a metadata syscall of microseconds; on the thread pool, a walk of
+    // 100 new files cost the event loop a round trip each).
     return this.inDir(
       path,
       path,
       async (dir) => {
         const names = (await readdir(dir.self)).sort(compareUtf8);
-        return Promise.all(names.map(async (name) => ({ name, stat: await lstatOrNull(dir.entry(name)) })));
+        return names.map((name) => ({ name, stat: lstatOrNullSync(dir.entry(name)) }));
       },
       true,
     );

@@ -32,10 +32,17 @@ export function openRecord(key: string, value: Uint8Array): Uint8Array {
   return payload;
 }
 
+// Text records are most of a change's records (clock, indexes, counts): encoded straight
+// into the sealed value, and decoded from a view of it, with no intermediate copy.
 export function sealText(text: string): Uint8Array {
-  return sealRecord(Buffer.from(text, 'utf8'));
+  const out = Buffer.allocUnsafe(HEADER + Buffer.byteLength(text, 'utf8'));
+  out.write(text, HEADER, 'utf8');
+  out[0] = RECORD_FORMAT;
+  out.writeUInt32BE(crc32(out.subarray(HEADER)), 1);
+  return out;
 }
 
 export function openText(key: string, value: Uint8Array): string {
-  return Buffer.from(openRecord(key, value)).toString('utf8');
+  const payload = openRecord(key, value);
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8');
 }
