@@ -1,9 +1,11 @@
 // SHA-256 of block streams on a worker thread, so hashing (one core) overlaps with chunking
 // on the main thread (the other core): see bench/notes/chunking.md. Buffers are transferred,
-// not copied, and come back with the hashes, in order.
+// not copied, and come back with the hashes, in order; a read buffer inside the shared wasm
+// memory (a slot, see wasm/gear.ts) is named by its offset instead and is not moved at all.
 // One worker serves every stream; it is started on first use and does not keep the process
 // alive while idle.
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { sharedMemory } from './wasm/gear.ts';
 
 export class HashWorkerError extends Error {
   readonly code = 'ERR_HASH_WORKER';
@@ -19,11 +21,12 @@ const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const replies = workerData.replies;
+const shared = workerData.shared;
 const open = new Map();
 parentPort.on('message', (m) => {
   if (m.drop) { open.delete(m.id); return; }
   let h = open.get(m.id) || null;
-  const data = new Uint8Array(m.buf, m.at);
+  const data = new Uint8Array(m.buf || shared, m.at);
   const segs = m.segs;
   const out = new Uint8Array(32 * m.closes);
   let k = 0;
@@ -41,15 +44,21 @@ parentPort.on('message', (m) => {
     }
   }
   if (h) open.set(m.id, h); else open.delete(m.id);
-  replies.postMessage({ id: m.id, buf: m.buf, hashes: out }, [m.buf, out.buffer]);
+  if (m.buf) replies.postMessage({ id: m.id, buf: m.buf, at: m.at, hashes: out }, [m.buf, out.buffer]);
+  else replies.postMessage({ id: m.id, at: m.at, hashes: out }, [out.buffer]);
 });
 `;
 
 interface Reply {
   id: number;
-  buf: ArrayBuffer;
+  /** The buffer sent, back; absent for a slot of the shared memory. */
+  buf?: ArrayBuffer;
+  at: number;
   hashes: Uint8Array;
 }
+
+/** Where a buffer handed to the worker goes once hashed: its own, or a slot (by offset). */
+export type Recycle = (buf: ArrayBuffer | null, at: number) => void;
 
 interface StreamState {
   onReply(r: Reply): void;
@@ -77,7 +86,11 @@ const dispatch = (r: Reply) => streams.get(r.id)?.onReply(r);
 function getHasher(): Hasher {
   if (current) return current;
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(SOURCE, { eval: true, workerData: { replies: port2 }, transferList: [port2] });
+  const worker = new Worker(SOURCE, {
+    eval: true,
+    workerData: { replies: port2, shared: sharedMemory },
+    transferList: [port2],
+  });
   const h: Hasher = { worker, replies: port1 };
   port1.on('message', dispatch);
   worker.on('error', (e) => fail(new HashWorkerError(`hash worker failed: ${e.message}`, { cause: e })));
@@ -107,10 +120,13 @@ export class WorkerStream {
   private readonly h = getHasher();
   private readonly done: Uint8Array[] = [];
   private inFlight = 0;
+  /** Offsets of the shared-memory slots the worker still holds, oldest first. */
+  private readonly slotsOut: number[] = [];
+  private closed = false;
   private failed: Error | null = null;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly recycle: (buf: ArrayBuffer) => void) {
+  constructor(private readonly recycle: Recycle) {
     if (streams.size === 0) {
       this.h.worker.ref();
       this.h.replies.ref();
@@ -118,12 +134,17 @@ export class WorkerStream {
     streams.set(this.id, {
       onReply: (r) => {
         this.inFlight--;
-        for (let i = 0; i < r.hashes.length; i += 32) this.done.push(r.hashes.subarray(i, i + 32));
-        this.recycle(r.buf);
+        if (!this.closed)
+          for (let i = 0; i < r.hashes.length; i += 32) this.done.push(r.hashes.subarray(i, i + 32));
+        if (!r.buf) this.slotsOut.shift();
+        this.recycle(r.buf ?? null, r.at);
+        if (this.closed && this.inFlight === 0) this.unregister();
         this.wake();
       },
       onError: (e) => {
         this.failed = e;
+        // The worker is gone: it reads none of the slots it was given any more.
+        for (const at of this.slotsOut.splice(0)) this.recycle(null, at);
         this.wake();
       },
     });
@@ -137,13 +158,16 @@ export class WorkerStream {
 
   /**
    * Hash segments of buf: flat (start, end, closes) triples, relative to byte `at` of buf;
-   * `closes` of them end a block.
+   * `closes` of them end a block. buf is transferred, unless it is the shared memory.
    * Hashes come back in the order blocks were closed.
    */
-  send(buf: ArrayBuffer, at: number, segs: number[], closes: number): void {
+  send(buf: ArrayBuffer | SharedArrayBuffer, at: number, segs: number[], closes: number): void {
     if (this.failed) throw this.failed;
     this.inFlight++;
-    this.h.worker.postMessage({ id: this.id, buf, at, segs, closes }, [buf]);
+    if (buf === sharedMemory) {
+      this.slotsOut.push(at);
+      this.h.worker.postMessage({ id: this.id, at, segs, closes });
+    } else this.h.worker.postMessage({ id: this.id, buf, at, segs, closes }, [buf as ArrayBuffer]);
   }
 
   /** Resolve once at most `n` messages are unanswered. */
@@ -162,10 +186,19 @@ export class WorkerStream {
     return this.done;
   }
 
-  /** Forget the stream (also on error: the worker drops any half-hashed block). */
+  /**
+   * Forget the stream (also on error: the worker drops any half-hashed block). Replies
+   * still due are awaited in the background, so every buffer and slot is recycled.
+   */
   close(): void {
-    if (!streams.delete(this.id)) return;
+    if (this.closed) return;
+    this.closed = true;
     if (this.h === current) this.h.worker.postMessage({ id: this.id, drop: true });
+    if (this.inFlight === 0 || this.failed) this.unregister();
+  }
+
+  private unregister(): void {
+    if (!streams.delete(this.id)) return;
     if (streams.size === 0) {
       this.h.worker.unref();
       this.h.replies.unref();

@@ -7,6 +7,7 @@ import type { Block, Content } from '../proto/types.ts';
 import { Chunker, type ChunkParams, DEFAULT_CHUNK_PARAMS } from './chunker.ts';
 import { HashWorkerError, WorkerStream } from './hash-worker.ts';
 import type { FileSystem, ReadHandle, Stat } from './types.ts';
+import { releaseSlot, SLOT_BYTES, sharedMemory, takeSlot } from './wasm/gear.ts';
 
 /** Files up to this size also carry their bytes in Content.inlineData. */
 export const INLINE_MAX = 1024;
@@ -61,12 +62,25 @@ export function verifyBlock(data: Uint8Array, hash: Uint8Array): boolean {
   return hash.length === 32 && Buffer.from(sha256(data)).equals(hash);
 }
 
-// Read buffers are recycled across files: a busy daemon hashes many small files.
+// Full-size read buffers are slots of the wasm memory while there are free ones (chunked in
+// place, hashed by the worker in place: wasm/gear.ts), else ArrayBuffers recycled across files.
+if (READ_SKEW + READ_BUFFER > SLOT_BYTES) throw new Error('a read buffer does not fit a slot');
 const free: ArrayBuffer[] = [];
-const takeBuffer = () => free.pop() ?? new ArrayBuffer(READ_SKEW + READ_BUFFER);
+const takeBuffer = (): Uint8Array => {
+  const slot = takeSlot();
+  if (slot !== null) return new Uint8Array(sharedMemory, slot + READ_SKEW, READ_BUFFER);
+  return new Uint8Array(free.pop() ?? new ArrayBuffer(READ_SKEW + READ_BUFFER), READ_SKEW, READ_BUFFER);
+};
 const giveBuffer = (b: ArrayBuffer) => {
   if (free.length < FREE_KEPT && b.byteLength === READ_SKEW + READ_BUFFER) free.push(b);
 };
+/** Where a read buffer goes once its bytes are no longer needed. */
+const release = (buf: Uint8Array) => {
+  if (buf.buffer === sharedMemory) releaseSlot(buf.byteOffset - READ_SKEW);
+  else giveBuffer(buf.buffer as ArrayBuffer);
+};
+const recycle = (buf: ArrayBuffer | null, at: number) =>
+  buf ? giveBuffer(buf) : releaseSlot(at - READ_SKEW);
 
 /**
  * The core of hashStream/hashFile: takes filled buffers in order, ends with a Content.
@@ -105,7 +119,7 @@ class Pipeline {
   async acquire(want = READ_BUFFER): Promise<Uint8Array> {
     if (want < READ_BUFFER) return new Uint8Array(new ArrayBuffer(READ_SKEW + want), READ_SKEW, want);
     if (this.remote) await this.remote.drain(DEPTH);
-    return new Uint8Array(takeBuffer(), READ_SKEW, READ_BUFFER);
+    return takeBuffer();
   }
 
   /** Bytes [0, len) of an acquired buffer, which push() now owns. */
@@ -139,11 +153,16 @@ class Pipeline {
       start = end;
     }
     if (segs.length === 0) {
-      giveBuffer(buf.buffer as ArrayBuffer);
+      release(buf);
       return;
     }
-    this.remote ??= new WorkerStream(giveBuffer);
-    this.remote.send(buf.buffer as ArrayBuffer, buf.byteOffset, segs, closes);
+    try {
+      this.remote ??= new WorkerStream(recycle);
+      this.remote.send(buf.buffer as ArrayBuffer, buf.byteOffset, segs, closes);
+    } catch (e) {
+      release(buf);
+      throw e;
+    }
   }
 
   async finish(): Promise<Content> {
@@ -186,8 +205,11 @@ class Pipeline {
 /** Chunk and hash a byte stream. Items may be any size; they are copied, not retained. */
 export async function hashStream(source: AsyncIterable<Uint8Array>, opts?: HashOptions): Promise<Content> {
   const p = new Pipeline(opts);
+  /** The buffer being filled; push() owns a buffer once handed it. */
+  let held: Uint8Array | null = null;
   try {
     let buf = await p.acquire();
+    held = buf;
     let fill = 0;
     for await (const item of source) {
       for (let off = 0; off < item.length; ) {
@@ -196,16 +218,20 @@ export async function hashStream(source: AsyncIterable<Uint8Array>, opts?: HashO
         fill += n;
         off += n;
         if (fill === buf.length) {
+          held = null;
           p.push(buf, fill);
           buf = await p.acquire();
+          held = buf;
           fill = 0;
         }
       }
     }
+    held = null;
     if (fill > 0) p.push(buf, fill);
-    else giveBuffer(buf.buffer as ArrayBuffer);
+    else release(buf);
     return await p.finish();
   } catch (e) {
+    if (held) release(held);
     p.abort();
     throw e;
   }
@@ -231,7 +257,12 @@ export async function hashFile(
   // are small, and a 1 MiB buffer each (zeroed, so touched) cost a 100,000-file scan ~100 MiB.
   const readAt = async (at: number) => {
     const buf = await p.acquire(Math.max(0, stat!.size - at) + 1);
-    return { buf, n: await handle.read(buf, 0, buf.length, at) };
+    try {
+      return { buf, n: await handle.read(buf, 0, buf.length, at) };
+    } catch (e) {
+      release(buf);
+      throw e;
+    }
   };
   let next: ReturnType<typeof readAt> | null = null;
   try {
@@ -242,12 +273,15 @@ export async function hashFile(
       const { buf, n } = await next;
       next = null;
       if (n === 0) {
-        giveBuffer(buf.buffer as ArrayBuffer);
+        release(buf);
         break;
       }
       pos += n;
       // Grown past the size at open: no point reading on (it may be growing without end).
-      if (pos > stat.size) throw new ChangedWhileReadingError(path);
+      if (pos > stat.size) {
+        release(buf);
+        throw new ChangedWhileReadingError(path);
+      }
       // At the size seen at open: done (growth since shows in the stat compared below).
       if (pos < stat.size) next = readAt(pos);
       p.push(buf, n);
@@ -259,7 +293,8 @@ export async function hashFile(
     return { content, stat };
   } catch (e) {
     p.abort();
-    next?.catch(() => {}); // a read-ahead still running: its outcome no longer matters
+    // A read-ahead still running: its outcome no longer matters, its buffer does.
+    next?.then(({ buf }) => release(buf)).catch(() => {});
     throw e;
   } finally {
     await handle.close();

@@ -8,8 +8,16 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { chunkAll } from '../../src/fs/chunker.ts';
 import { DiskFs } from '../../src/fs/disk.ts';
-import { digestOf, hashFile, OFFLOAD_MIN, READ_BUFFER, READ_SKEW } from '../../src/fs/hasher.ts';
+import {
+  ChangedWhileReadingError,
+  digestOf,
+  hashFile,
+  OFFLOAD_MIN,
+  READ_BUFFER,
+  READ_SKEW,
+} from '../../src/fs/hasher.ts';
 import type { FileSystem, ReadHandle } from '../../src/fs/types.ts';
+import { slotsFree } from '../../src/fs/wasm/gear.ts';
 import type { Content } from '../../src/proto/types.ts';
 import { makeTempDir, removeTree } from '../harness/tmp.ts';
 
@@ -73,5 +81,44 @@ test('file data lands READ_SKEW bytes into each read buffer', async () => {
   const fs: FileSystem = Object.create(real, { openRead: { value: openRead } });
   assert.deepEqual(norm((await hashFile(fs, 'f.bin')).content), expected(data));
   assert.ok(starts.length >= 4);
-  assert.deepEqual(new Set(starts), new Set([READ_SKEW]));
+  // Into a slot of the wasm memory or an ArrayBuffer of its own: READ_SKEW past a page start.
+  assert.deepEqual(new Set(starts.map((s) => s % 4096)), new Set([READ_SKEW]));
+});
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('every read buffer taken from the shared memory is given back, also when a hash fails', async () => {
+  const data = randomBytes(OFFLOAD_MIN + 6 * READ_BUFFER + 12345);
+  const real = new DiskFs(await folderWith(data));
+  const before = slotsFree();
+  const runs = await Promise.all([hashFile(real, 'f.bin'), hashFile(real, 'f.bin'), hashFile(real, 'f.bin')]);
+  for (const r of runs) assert.deepEqual(norm(r.content), expected(data));
+  await until(() => slotsFree() === before, 'the slots of three hashes');
+  // A file that changes while it is read: the hash stops with buffers at the worker.
+  let reads = 0;
+  let fewest = before;
+  const openRead = async (p: string): Promise<ReadHandle> => {
+    const h = await real.openRead(p);
+    return {
+      read: (buf, offset, length, position) => {
+        fewest = Math.min(fewest, slotsFree());
+        if (++reads === 6) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+        return h.read(buf, offset, length, position);
+      },
+      stat: async () => ({ ...(await h.stat()), mtimeMs: reads }),
+      close: () => h.close(),
+    };
+  };
+  const failing: FileSystem = Object.create(real, { openRead: { value: openRead } });
+  await assert.rejects(hashFile(failing, 'f.bin'));
+  reads = 100;
+  await assert.rejects(hashFile(failing, 'f.bin'), ChangedWhileReadingError);
+  await until(() => slotsFree() === before, 'the slots of two failed hashes');
+  assert.ok(fewest <= before - 3, `slots were in use (fewest free ${fewest} of ${before})`);
 });

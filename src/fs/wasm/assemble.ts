@@ -170,9 +170,13 @@ export function assemble(text: string): Uint8Array {
     const name = typeof f[1] === 'string' && f[1].startsWith('$') ? f[1] : null;
     const exp = unquote(exportName(f));
     if (f[0] === 'memory') {
-      const pages = f.find((x): x is string => typeof x === 'string' && /^\d+$/.test(x));
+      // (memory MIN) or (memory MIN MAX shared): a shared memory must have a maximum.
+      const pages = f.filter((x): x is string => typeof x === 'string' && /^\d+$/.test(x)).map(Number);
+      const shared = f.includes('shared');
+      if (shared && pages.length !== 2) throw new WatError('a shared memory needs a minimum and a maximum');
       if (exp) exports.push([...utf8(exp), 0x02, ...uleb(memories.length)]);
-      memories.push([0x00, ...uleb(Number(pages ?? 1))]);
+      if (shared) memories.push([0x03, ...uleb(pages[0]!), ...uleb(pages[1]!)]);
+      else memories.push([0x00, ...uleb(pages[0] ?? 1)]);
     } else if (f[0] === 'global') {
       const init = f.find((x): x is Sexp[] => head(x) === 'i32.const');
       if (name) globalNames.set(name, globals.length);
