@@ -93,6 +93,18 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   }
 }
 
+test('files smaller than a read buffer, read into slots or buffers of their own, hash right', async () => {
+  const before = slotsFree();
+  for (const size of [0, 1, 1000, 16 * 1024, 16 * 1024 + 1, 300_000, READ_BUFFER - 1, READ_BUFFER + 1]) {
+    const data = randomBytes(size);
+    const fs = new DiskFs(await folderWith(data));
+    const { content } = await hashFile(fs, 'f.bin');
+    const want = expected(data);
+    assert.deepEqual({ ...norm(content), inline: '' }, { ...want, inline: '' }, `size ${size}`);
+  }
+  await until(() => slotsFree() === before, 'the slots of small files');
+});
+
 test('every read buffer taken from the shared memory is given back, also when a hash fails', async () => {
   const data = randomBytes(OFFLOAD_MIN + 6 * READ_BUFFER + 12345);
   const real = new DiskFs(await folderWith(data));
