@@ -6,9 +6,9 @@
 // 512 MiB transfer. Larger writes stay on the thread pool; so do fsyncs, except a lone small
 // file's. Larger reads (the hasher's 1 MiB) are made in-line too while they come from the
 // page cache: on the pool, the pool's thread was a third busy thread beside the main thread
-// (chunking) and the hash worker on two cores, and a 2 GiB file hashed ~8% slower. The first
-// slow one (the disk) sends the handle's later large reads to the pool, so a cold file's
-// reading overlaps its chunking and the event loop is not held by the disk. The price: a
+// (chunking) and the hash worker on two cores, and a 2 GiB file hashed ~8% slower. A few
+// slow ones in a row (the disk) send the handle's later large reads to the pool, so a cold
+// file's reading overlaps its chunking and the event loop is not held by the disk. The price: a
 // cold small read, the kernel throttling a writer of many dirty pages, or a journal commit
 // behind that lone fsync, stalls the event loop meanwhile.
 import {
@@ -28,6 +28,13 @@ import { FsError } from './types.ts';
 export const SMALL_IO = 256 * 1024;
 /** A large read that took longer than this came from the disk, not the page cache. */
 export const SLOW_READ_MS = 4;
+/**
+ * Slow large reads in a row that send a handle's reads to the pool. One alone is not
+ * enough: writeback of a file just written (dirty pages) stalls a read now and then, and
+ * the first stall sent a 2 GiB file's remaining reads to the pool (6-7 ms at ~0.5 GiB,
+ * 3 runs of 3).
+ */
+export const SLOW_READS = 3;
 
 /** Descriptors of this process written to and not yet closed (files being assembled). */
 let writersOpen = 0;
@@ -35,8 +42,9 @@ let writersOpen = 0;
 export class FdIo {
   private closed = false;
   private writer = false;
-  /** A large read was slow: the file is not in the page cache, read it on the pool. */
+  /** Large reads were slow: the file is not in the page cache, read it on the pool. */
   private cold = false;
+  private slowInARow = 0;
   /** Calls on the thread pool: close waits for them, or the fd number could be reused under them. */
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -61,7 +69,10 @@ export class FdIo {
     try {
       const t = large ? performance.now() : 0;
       const n = readSync(this.fd, buf, offset, large ? length : Math.min(length, SMALL_IO), position);
-      if (large && performance.now() - t > this.slowReadMs) this.cold = true;
+      if (large) {
+        this.slowInARow = performance.now() - t > this.slowReadMs ? this.slowInARow + 1 : 0;
+        if (this.slowInARow >= SLOW_READS) this.cold = true;
+      }
       return Promise.resolve(n);
     } catch (err) {
       return Promise.reject(toFsError(err, this.path));

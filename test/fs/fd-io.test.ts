@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FdIo, SMALL_IO } from '../../src/fs/fd-io.ts';
+import { FdIo, SLOW_READS, SMALL_IO } from '../../src/fs/fd-io.ts';
 import { makeTempDir, removeTree } from '../harness/tmp.ts';
 
 async function readAll(io: FdIo, size: number, piece: number): Promise<Buffer> {
@@ -22,7 +22,7 @@ test('large reads return the file whether made in-line or on the pool', async (t
   const dir = await makeTempDir('fd-io');
   t.after(() => removeTree(dir));
   const path = join(dir, 'f');
-  const data = randomBytes(4 * SMALL_IO + 12345);
+  const data = randomBytes(24 * SMALL_IO + 12345);
   writeFileSync(path, data);
 
   const fast = new FdIo(openSync(path, 'r'), 'f', data.length, Number.POSITIVE_INFINITY);
@@ -30,11 +30,20 @@ test('large reads return the file whether made in-line or on the pool', async (t
   assert.equal(fast.readsPooled, false, 'no read counted as slow');
   await fast.close();
 
-  // Every large read counts as slow: the first is made in-line, the rest go to the pool.
+  // Every large read counts as slow: the first SLOW_READS are made in-line, the rest go to the pool.
   const slow = new FdIo(openSync(path, 'r'), 'f', data.length, -1);
   assert.deepEqual(await readAll(slow, data.length, 1 << 20), data);
   assert.equal(slow.readsPooled, true);
   await slow.close();
+
+  // Fewer slow reads in a row than SLOW_READS (a stall of writeback) keep reads in-line.
+  const two = data.subarray(0, 2 * (1 << 20) + 100 * 1024);
+  writeFileSync(path, two);
+  const stalled = new FdIo(openSync(path, 'r'), 'f', two.length, -1);
+  assert.deepEqual(await readAll(stalled, two.length, 1 << 20), two);
+  assert.ok(SLOW_READS > 2);
+  assert.equal(stalled.readsPooled, false);
+  await stalled.close();
 });
 
 test('small reads near the end stay in-line and are bounded by SMALL_IO', async (t) => {
