@@ -2,12 +2,14 @@
 // where an operation allows it, and temp files (TEMP_PREFIX…) inside a synced folder,
 // which only FileSystems create and which checkPath refuses on purpose. Every refusal is
 // an FsError ERR_PATH_UNSAFE carrying the offending path.
+
+import { hexOf } from '../util/hex.ts';
 import { baseName, parentOf, pathProblem, TEMP_PREFIX } from './paths.ts';
 import { FsError } from './types.ts';
 
 /** A fresh temp-file name from random bytes (hex, so it is a valid single component). */
 export function tempName(random: Uint8Array): string {
-  return `${TEMP_PREFIX}${Buffer.from(random).toString('hex')}`;
+  return `${TEMP_PREFIX}${hexOf(random)}`;
 }
 
 export function isTempName(name: string): boolean {

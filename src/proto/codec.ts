@@ -37,10 +37,7 @@ const S = {
   FileEntry: spliced.lookupType('resonate.FileEntry'),
 };
 const T = {
-  Operation: root.lookupType('resonate.Operation'),
-  Head: root.lookupType('resonate.Head'),
   HeadKinds: root.lookupType('resonate.HeadKinds'),
-  FileEntry: root.lookupType('resonate.FileEntry'),
   Clock: root.lookupType('resonate.Clock'),
   Content: root.lookupType('resonate.Content'),
   Frame: root.lookupType('resonate.Frame'),
@@ -262,20 +259,24 @@ export const decodeMemberSummary = (buf: Uint8Array): MemberSummary =>
 export const encodeFrame = (f: Frame): Uint8Array => encodeWith(T.Frame, f);
 export const decodeFrame = (buf: Uint8Array): Frame => decodeWith(T.Frame, frame, buf);
 
-function typesOf(ns: protobuf.NamespaceBase): protobuf.Type[] {
-  const out: protobuf.Type[] = [];
-  for (const o of ns.nestedArray) {
-    if (o instanceof protobuf.Type) out.push(o);
-    if (o instanceof protobuf.Namespace) out.push(...typesOf(o));
+/** `t` and every message type its fields hold, transitively. */
+function withNested(t: protobuf.Type, out: Set<protobuf.Type>): Set<protobuf.Type> {
+  if (out.has(t)) return out;
+  out.add(t);
+  for (const f of t.fieldsArray) {
+    const nested = f.resolve().resolvedType;
+    if (nested instanceof protobuf.Type) withNested(nested, out);
   }
   return out;
 }
 
 /**
- * Generate every message's encoder and decoder now. protobufjs does it on a type's first
- * use, which cost the first change after start-up ~70 ms (a daemon calls this before it
- * says it is ready).
+ * Generate the encoder and decoder of every message type this module uses now. protobufjs
+ * does it on a type's first use, which cost the first change after start-up ~70 ms (a
+ * daemon calls this before it says it is ready).
  */
 export function warmCodecs(): void {
-  for (const t of [...typesOf(root), ...typesOf(spliced)]) t.setup();
+  const used = new Set<protobuf.Type>();
+  for (const t of [...Object.values(S), ...Object.values(T)]) withNested(t, used);
+  for (const t of used) t.setup();
 }

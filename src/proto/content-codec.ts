@@ -84,62 +84,53 @@ export function encodeContent(c: Content, fallback: (c: Content) => Uint8Array):
   return fastEncode(c) ?? fallback(c);
 }
 
-function decodeBlock(r: protobuf.Reader, end: number): Block {
-  let offset = 0;
-  let length = 0;
-  let hash: Uint8Array = EMPTY;
+// Wire types.
+const VARINT = 0;
+const LEN = 2;
+
+/**
+ * Read the fields of one message, up to byte `end`. `field` reads the value of a field it
+ * knows, with the wire type it expects, and returns true; anything else is skipped, as
+ * protobufjs's generated decoders do. Malformed input throws.
+ */
+function eachField(r: protobuf.Reader, end: number, field: (n: number, wire: number) => boolean): void {
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        offset = r.uint64() as unknown as number;
-        break;
-      case 2:
-        length = r.uint32();
-        break;
-      case 3:
-        hash = r.bytes();
-        break;
-      default:
-        r.skipType(tag & 7);
-    }
+    if (!field(tag >>> 3, tag & 7)) r.skipType(tag & 7);
   }
-  if (r.pos !== end) throw new RangeError('block overruns its length');
-  return { offset, length, hash };
+  if (r.pos !== end) throw new RangeError('a field overruns its message');
+}
+
+function decodeBlock(r: protobuf.Reader, end: number): Block {
+  const b: Block = { offset: 0, length: 0, hash: EMPTY };
+  eachField(r, end, (n, wire) => {
+    if (n === 1 && wire === VARINT) b.offset = r.uint64() as unknown as number;
+    else if (n === 2 && wire === VARINT) b.length = r.uint32();
+    else if (n === 3 && wire === LEN) b.hash = r.bytes();
+    else return false;
+    return true;
+  });
+  return b;
 }
 
 /**
  * Decode a Content. Like protobufjs's generated decoder: fields by number, the last of a
- * repeated scalar wins, unknown fields skipped; anything malformed throws.
+ * repeated scalar wins, unknown fields and fields of an unexpected wire type skipped;
+ * anything malformed throws.
  */
 export function decodeContent(buf: Uint8Array): Content {
   const r = protobuf.Reader.create(buf);
-  let size = 0;
-  let digest: Uint8Array = EMPTY;
-  let inlineData: Uint8Array = EMPTY;
-  const blocks: Block[] = [];
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        size = r.uint64() as unknown as number;
-        break;
-      case 2:
-        digest = r.bytes();
-        break;
-      case 3: {
-        const len = r.uint32();
-        const end = r.pos + len;
-        if (end > r.len) throw new RangeError('block overruns the content');
-        blocks.push(decodeBlock(r, end));
-        break;
-      }
-      case 4:
-        inlineData = r.bytes();
-        break;
-      default:
-        r.skipType(tag & 7);
-    }
-  }
-  return { size, digest, blocks, inlineData };
+  const c: Content = { size: 0, digest: EMPTY, blocks: [], inlineData: EMPTY };
+  eachField(r, r.len, (n, wire) => {
+    if (n === 1 && wire === VARINT) c.size = r.uint64() as unknown as number;
+    else if (n === 2 && wire === LEN) c.digest = r.bytes();
+    else if (n === 3 && wire === LEN) {
+      const len = r.uint32();
+      if (r.pos + len > r.len) throw new RangeError('a block overruns the content');
+      c.blocks.push(decodeBlock(r, r.pos + len));
+    } else if (n === 4 && wire === LEN) c.inlineData = r.bytes();
+    else return false;
+    return true;
+  });
+  return c;
 }

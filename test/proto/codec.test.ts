@@ -215,6 +215,7 @@ test('a Content written by another encoder decodes the same: any field order, un
   const w = protobuf.Writer.create();
   w.uint32((4 << 3) | 2).bytes(new Uint8Array([9])); // inline data first
   w.uint32((9 << 3) | 0).uint32(77); // an unknown varint
+  w.uint32((2 << 3) | 0).uint32(5); // the digest with a wrong wire type: skipped
   w.uint32((3 << 3) | 2).fork();
   w.uint32((3 << 3) | 2).bytes(new Uint8Array([1, 2]));
   w.uint32((15 << 3) | 5).fixed32(5); // an unknown fixed32 inside a block
