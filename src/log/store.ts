@@ -17,6 +17,7 @@ import {
 } from '../proto/codec.ts';
 import type { Clock, Dot, FileEntry, Head, Kind, MemberSummary, Operation } from '../proto/types.ts';
 import { hexOf } from '../util/hex.ts';
+import { BlockIndexWriter, type BlockLocation, decodeBlockLocation } from './block-index.ts';
 import { K, keyPath, splitKey } from './keys.ts';
 import { ReadCache } from './read-cache.ts';
 import { openRecord, openText, sealRecord, sealText } from './record.ts';
@@ -59,12 +60,6 @@ export function validNodeId(id: string): boolean {
   return NODE_ID.test(id);
 }
 
-export interface BlockLocation {
-  path: string;
-  offset: number;
-  length: number;
-}
-
 export interface LoggedOp {
   op: Operation;
   /** The encoded operation, as stored and as sent to peers. */
@@ -79,6 +74,8 @@ export class Store {
   readonly origin: string;
   private clockCache: Record<string, number>;
   private readonly cache = new ReadCache();
+  /** Block index records written after their transaction (block-index.ts). */
+  readonly blockIndex: BlockIndexWriter;
   private syncs = 0;
   hlc: number;
 
@@ -89,6 +86,7 @@ export class Store {
     this.origin = `${nodeId}~${logId}`;
     this.clockCache = clock;
     this.hlc = hlc;
+    this.blockIndex = new BlockIndexWriter(db);
   }
 
   static async open(db: Db, opts: StoreOptions): Promise<Store> {
@@ -127,6 +125,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.blockIndex.flush();
     if (this.db.status === 'open') await this.db.close();
   }
 
@@ -257,11 +256,14 @@ export class Store {
 
   /** A local file that held a block with this hash when it was indexed (verify before use). */
   blockLocation(hash: Uint8Array): BlockLocation | null {
-    const key = K.block(hexOf(hash));
-    const v = this.read(key);
-    if (v === undefined) return null;
-    const [path, offset, length] = openText(key, v).split('\x00');
-    return { path: path!, offset: Number(offset), length: Number(length) };
+    const hex = hexOf(hash);
+    const pending = this.blockIndex.get(hex);
+    if (pending !== undefined) return pending;
+    // Not through the read cache: the block index writer does not go through it, and
+    // these records are rarely read twice.
+    const key = K.block(hex);
+    const v = this.db.getSync(key);
+    return v === undefined ? null : decodeBlockLocation(key, v);
   }
 
   async refusals(): Promise<{ dot: Dot; path: string }[]> {

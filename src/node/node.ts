@@ -166,6 +166,7 @@ export class Node implements SessionHost {
       );
       await this.watcher.ready();
     }
+    this.scanSettled = new Set();
     this.scanResult = await scan({
       fs,
       store: this.store,
@@ -179,9 +180,13 @@ export class Node implements SessionHost {
     });
     // Anything the log says but the disk does not show yet (a crash mid-transfer, or ops
     // that arrived while we were down): lay it out now.
+    // Paths the scan just recorded as the disk shows them are laid out already (planning a
+    // 2 GiB file decoded its 27,000-block list twice for nothing: ~16 MiB of RSS).
     const all: string[] = [];
+    const settled = this.scanSettled;
+    this.scanSettled = null;
     for await (const [path, kinds] of this.store.headKinds()) {
-      all.push(path);
+      if (!settled.has(path)) all.push(path);
       if (kinds.filter((k) => !isTombstoneKind(k)).length > 1) this.conflicted.add(path);
     }
     this.reconciler.schedule(all);
@@ -233,6 +238,8 @@ export class Node implements SessionHost {
     this.detector.touch(paths);
   }
 
+  /** During the start-up scan: paths it recorded exactly as the disk shows them. */
+  private scanSettled: Set<string> | null = null;
   private pendingRefusals: MemberSummary['refused'] = [];
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
@@ -314,6 +321,10 @@ export class Node implements SessionHost {
     else this.syncSoon();
     for (const s of this.sessions.values()) s.offer(ops);
     const toPlan = [...affected].filter((p) => !settled.has(p) || extras.has(p));
+    if (this.scanSettled) {
+      for (const p of toPlan) this.scanSettled.delete(p);
+      for (const p of settled) if (!extras.has(p)) this.scanSettled.add(p);
+    }
     if (toPlan.length) this.reconciler.schedule(toPlan);
     this.gossipSoon();
   }
