@@ -26,6 +26,9 @@ const INLINE_BLOCKS = 64;
 export class Txn {
   private readonly writes = new Map<string, Uint8Array | null>();
   private readonly heads = new Map<string, Head | null>();
+  /** What this transaction read from the store, decoded (writes above take precedence). */
+  private readonly readHeads = new Map<string, Head | null>();
+  private readonly readFiles = new Map<string, FileEntry | null>();
   private readonly files = new Map<string, FileEntry | null>();
   private readonly clock: Record<string, number> = {};
   private hlc = 0;
@@ -58,7 +61,14 @@ export class Txn {
 
   getHead(path: string): Head | null {
     const h = this.heads.get(path);
-    return h !== undefined ? h : this.store.getHead(path);
+    if (h !== undefined) return h;
+    const seen = this.readHeads.get(path);
+    if (seen !== undefined) return seen;
+    // Decoded once per transaction: recording or ingesting a change reads the same heads
+    // several times (a folder rename of 1,000 files decoded each moved head three times).
+    const read = this.store.getHead(path);
+    this.readHeads.set(path, read);
+    return read;
   }
 
   setHead(path: string, head: Head | null): void {
@@ -93,7 +103,12 @@ export class Txn {
 
   getFile(path: string): FileEntry | null {
     const f = this.files.get(path);
-    return f !== undefined ? f : this.store.getFile(path);
+    if (f !== undefined) return f;
+    const seen = this.readFiles.get(path);
+    if (seen !== undefined) return seen;
+    const read = this.store.getFile(path);
+    this.readFiles.set(path, read);
+    return read;
   }
 
   private readonly inodes = new Map<number, string | null>();

@@ -11,6 +11,10 @@ export const treeCases: Case[] = [
       assert.equal(await fs.lstat('nope/deeper'), null);
       await put(fs, 'f', 'x');
       assert.equal(await fs.lstat('f/below'), null);
+      assert.equal(await fs.lstat('f/below/deeper'), null);
+      await fs.mkdir('d/e');
+      assert.equal(await fs.lstat('d/e/nope/a/b'), null);
+      assert.equal((await fs.lstat('d/e'))?.kind, 'dir');
       await fs.symlink('f', 'l');
       await out.mkfifo('p');
       assert.equal((await fs.lstat('f'))?.kind, 'file');
