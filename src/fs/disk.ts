@@ -168,7 +168,7 @@ export class DiskFs implements FileSystem {
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) throw new FsError('ERR_IO', path, `not a regular file (${kindOf(st)})`);
-      return new FdReadHandle(path, fd, st.size);
+      return new FdReadHandle(path, fd, st);
     } catch (err) {
       closeSync(fd);
       throw toFsError(err, path);

@@ -10,6 +10,8 @@ export interface WalkOptions {
   onSkip?: (path: string, reason: string) => void;
   /** Directories listed at once. */
   concurrency?: number;
+  /** false: only the entries directly in `dir`. */
+  recursive?: boolean;
 }
 
 /** Every path below `dir` (not `dir` itself) with its lstat. */
@@ -52,7 +54,7 @@ export async function walk(fs: FileSystem, dir: string, opts: WalkOptions): Prom
         if (opts.ignore.ignores(path, isDir)) continue;
         if (!st || st.kind === 'other') continue;
         out.set(path, st);
-        if (isDir) queue.push(path);
+        if (isDir && opts.recursive !== false) queue.push(path);
       }
     };
     pump();
