@@ -27,6 +27,17 @@ const DRIVE = /^[A-Za-z]:/;
 // Printable ASCII: one byte a character, already NFC, and no control characters. Most
 // paths are, and this is checked on every disk operation: they skip the costlier tests.
 const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// In a printable ASCII path, anything the component loop could object to: an empty, "." or
+// ".." component, a name over MAX_NAME_BYTES, or one starting like our own names (the temp
+// prefix starts with the state folder's name). Without a match the loop (a split and a
+// lower-casing of every component) has nothing to say.
+const ODD_ASCII = new RegExp(
+  `(?:^|/)(?:\\.{0,2}(?:/|$)|${literal(STATE_DIR)})|[^/]{${MAX_NAME_BYTES + 1}}`,
+  'i',
+);
+// Our own names: the state folder at the top, a temp file anywhere (any case).
+const OWN_NAME = new RegExp(`^${literal(STATE_DIR)}(?:/|$)|(?:^|/)${literal(TEMP_PREFIX)}`, 'i');
 
 /** The reason a path is not a valid synced path, or null if it is. */
 export function pathProblem(path: unknown): string | null {
@@ -41,6 +52,7 @@ export function pathProblem(path: unknown): string | null {
   if (DRIVE.test(path)) return 'drive letter';
   if (!ascii && path.normalize('NFC') !== path) return 'not Unicode NFC';
   if (!ascii && path.includes('\uFFFD')) return 'invalid UTF-8';
+  if (ascii && !ODD_ASCII.test(path)) return null;
   const parts = path.split('/');
   for (const part of parts) {
     if (part === '') return 'empty component';
@@ -66,8 +78,7 @@ export function isValidPath(path: unknown): path is string {
 
 /** Our own names on disk, always skipped by scanner and watcher. */
 export function isOwnName(path: string): boolean {
-  const parts = path.split('/');
-  return parts[0]!.toLowerCase() === STATE_DIR || parts.some((p) => p.toLowerCase().startsWith(TEMP_PREFIX));
+  return OWN_NAME.test(path);
 }
 
 export function parentOf(path: string): string {

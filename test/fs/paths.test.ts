@@ -65,6 +65,22 @@ test('pathProblem names the broken rule', () => {
   for (const [p, want] of cases) assert.equal(pathProblem(p), want, JSON.stringify(p).slice(0, 60));
 });
 
+test('isOwnName agrees with its rule written out in full', () => {
+  const own = (path: string) => {
+    const parts = path.split('/');
+    return (
+      parts[0]!.toLowerCase() === '.resonate' ||
+      parts.some((p) => p.toLowerCase().startsWith('.resonate-tmp-'))
+    );
+  };
+  fc.assert(
+    fc.property(arbPath, (p) => {
+      assert.equal(isOwnName(p), own(p), JSON.stringify(p.slice(0, 80)));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
 test('isOwnName: the state folder and temp files at any depth, in any case', () => {
   assert.equal(isOwnName('.resonate'), true);
   assert.equal(isOwnName('.ReSoNaTe/x'), true);
