@@ -140,7 +140,11 @@ export class WsLink implements PeerLink {
 
   send(frame: Frame): boolean {
     if (this.ended) return false;
-    const bytes = encodeFrame(frame);
+    return this.sendEncoded(encodeFrame(frame));
+  }
+
+  sendEncoded(bytes: Uint8Array): boolean {
+    if (this.ended) return false;
     if (bytes.length > this.cfg.maxFrameBytes) {
       throw new NetError(
         'ERR_FRAME_TOO_LARGE',

@@ -24,6 +24,8 @@ export interface PeerLink {
    * mark: the caller should then await drained() before sending bulk data.
    */
   send(frame: Frame): boolean;
+  /** Queue a frame already encoded (proto/reply-frame.ts); same return value as send(). */
+  sendEncoded(bytes: Uint8Array): boolean;
   drained(): Promise<void>;
   readonly bufferedBytes: number;
   /**

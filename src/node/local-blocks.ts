@@ -36,19 +36,20 @@ export class LocalBlocks {
   /**
    * The block's bytes from this disk, or null. `hints` are paths likely to hold it (the
    * path the version belongs to, the file it replaces); the block index is tried last.
+   * `into` (block.length bytes) receives them if given, else a new buffer does.
    */
-  async read(block: Block, hints: readonly string[] = []): Promise<Uint8Array | null> {
+  async read(block: Block, hints: readonly string[] = [], into?: Uint8Array): Promise<Uint8Array | null> {
     const hex = hexOf(block.hash);
     const tried = new Set<string>();
     for (const path of hints) {
       if (tried.has(path)) continue;
       tried.add(path);
       // A hinted file is most likely the version itself: the block at its own offset.
-      const data = await this.readFrom(path, block, hex, block.offset);
+      const data = await this.readFrom(path, block, hex, block.offset, into);
       if (data) return data;
     }
     const loc = this.store.blockLocation(block.hash);
-    if (loc && !tried.has(loc.path)) return this.readFrom(loc.path, block, hex, loc.offset);
+    if (loc && !tried.has(loc.path)) return this.readFrom(loc.path, block, hex, loc.offset, into);
     return null;
   }
 
@@ -57,12 +58,13 @@ export class LocalBlocks {
     block: Block,
     hex: string,
     offset: number | null,
+    into?: Uint8Array,
   ): Promise<Uint8Array | null> {
     const f = await this.openFile(path);
     if (!f) return null;
     const at = f.trusted.get(hex) ?? offset;
     if (at === null || at === undefined) return null;
-    const buf = new Uint8Array(block.length);
+    const buf = into ?? new Uint8Array(block.length);
     let got = 0;
     try {
       while (got < block.length) {

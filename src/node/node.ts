@@ -14,6 +14,7 @@ import { Txn } from '../log/txn.ts';
 import { isTombstoneKind } from '../model/version.ts';
 import { LogLimiter } from '../net/log-limit.ts';
 import type { PeerLink } from '../net/types.ts';
+import { blockReplyFrame, missingReplyFrame } from '../proto/reply-frame.ts';
 import type { BlockReply, BlockRequest, Gossip, MemberSummary, Operation, Version } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
@@ -427,12 +428,14 @@ export class Node implements SessionHost {
     return gap;
   }
 
-  async serveBlock(req: BlockRequest): Promise<BlockReply> {
-    const missing = { id: req.id, data: new Uint8Array(), missing: true };
-    if (req.length <= 0 || req.length > LIMITS.blockBytes || req.hash.length !== 32) return missing;
+  async serveBlock(req: BlockRequest): Promise<Uint8Array> {
+    if (req.length <= 0 || req.length > LIMITS.blockBytes || req.hash.length !== 32)
+      return missingReplyFrame(req.id);
     const block = { offset: req.offsetHint, length: req.length, hash: req.hash };
-    const data = await this.localBlocks.read(block, req.pathHint ? [req.pathHint] : []);
-    return data ? { id: req.id, data, missing: false } : missing;
+    // Read from disk straight into the reply frame (no copy, one buffer).
+    const { frame, data } = blockReplyFrame(req.id, req.length);
+    const found = await this.localBlocks.read(block, req.pathHint ? [req.pathHint] : [], data);
+    return found ? frame : missingReplyFrame(req.id);
   }
 
   onBlockReply(session: Session, reply: BlockReply): void {

@@ -8,6 +8,7 @@
 import type { LoggedOp, Store } from '../log/store.ts';
 import type { PeerLink } from '../net/types.ts';
 import { decodeOperation } from '../proto/codec.ts';
+import { missingReplyFrame } from '../proto/reply-frame.ts';
 import type { BlockReply, BlockRequest, Clock, Dot, Frame, Gossip, Operation } from '../proto/types.ts';
 import type { Logger } from '../util/logger.ts';
 import { PeerContents, patchBaseReader, rebuildBatch } from './peer-contents.ts';
@@ -26,7 +27,8 @@ export interface SessionHost {
   logger: Logger;
   /** Append remote operations; resolves to true if there was a gap (some were not appended). */
   ingestRemote(ops: { op: Operation; bytes: Uint8Array }[], from: Session): Promise<boolean>;
-  serveBlock(req: BlockRequest): Promise<BlockReply>;
+  /** The encoded reply frame (proto/reply-frame.ts): the block is read straight into it. */
+  serveBlock(req: BlockRequest): Promise<Uint8Array>;
   onBlockReply(session: Session, reply: BlockReply): void;
   onGossip(session: Session, gossip: Gossip): void;
   onWelcome(session: Session): void;
@@ -89,6 +91,11 @@ export class Session {
   send(frame: Frame): boolean {
     if (this.closed) return false;
     return this.link.send(frame);
+  }
+
+  private sendEncoded(frame: Uint8Array): boolean {
+    if (this.closed) return false;
+    return this.link.sendEncoded(frame);
   }
 
   /** Drop the link because the peer broke the protocol (logged once per peer per minute). */
@@ -291,9 +298,9 @@ export class Session {
       this.serving++;
       this.host
         .serveBlock(req)
-        .catch(() => ({ id: req.id, data: new Uint8Array(), missing: true }))
-        .then(async (reply) => {
-          if (!this.send({ blockReply: reply })) await this.link.drained();
+        .catch(() => missingReplyFrame(req.id))
+        .then(async (frame) => {
+          if (!this.sendEncoded(frame)) await this.link.drained();
         })
         .finally(() => {
           this.serving--;

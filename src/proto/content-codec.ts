@@ -6,50 +6,22 @@
 // test compares the two. codec.ts splices them in where a message holds a Content.
 import protobuf from 'protobufjs';
 import type { Block, Content } from './types.ts';
+import {
+  bytesFieldLength,
+  isUint,
+  numberLength,
+  varintLength,
+  writeBytes,
+  writeNumber,
+  writeVarint,
+} from './wire.ts';
 
 const EMPTY = new Uint8Array(0);
 
-function varintLength(v: number): number {
-  let n = 1;
-  while (v > 127) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-function writeVarint(out: Uint8Array, at: number, v: number): number {
-  while (v > 127) {
-    // & works modulo 2^32, which 128 divides: the low seven bits are right for any v < 2^53.
-    out[at++] = (v & 127) | 128;
-    v = Math.floor(v / 128);
-  }
-  out[at++] = v;
-  return at;
-}
-
-const isUint = (v: number, max: number) => Number.isInteger(v) && v >= 0 && v <= max;
-
-// proto3: a field holding its default (0, empty) is not written.
-const numberLength = (v: number) => (v === 0 ? 0 : 1 + varintLength(v));
-const bytesLength = (b: Uint8Array) => (b.length === 0 ? 0 : 1 + varintLength(b.length) + b.length);
+const bytesLength = (b: Uint8Array) => bytesFieldLength(b.length);
 
 function blockLength(b: Block): number {
   return numberLength(b.offset) + numberLength(b.length) + bytesLength(b.hash);
-}
-
-function writeNumber(out: Uint8Array, at: number, tag: number, v: number): number {
-  if (v === 0) return at;
-  out[at++] = tag;
-  return writeVarint(out, at, v);
-}
-
-function writeBytes(out: Uint8Array, at: number, tag: number, b: Uint8Array): number {
-  if (b.length === 0) return at;
-  out[at++] = tag;
-  at = writeVarint(out, at, b.length);
-  out.set(b, at);
-  return at + b.length;
 }
 
 /**

@@ -33,6 +33,10 @@ class SimLink implements PeerLink {
   get bufferedBytes(): number {
     return 0;
   }
+  sendEncoded(bytes: Uint8Array): boolean {
+    return this.send(decodeFrame(bytes));
+  }
+
   send(frame: Frame): boolean {
     this.net.tap?.(this.from, this.to, frame);
     if (!this.closed) this.net.enqueue(this, encodeFrame(frame));
