@@ -21,6 +21,7 @@ import { BlockIndexWriter, type BlockLocation, decodeBlockLocation } from './blo
 import { K, keyPath, splitKey } from './keys.ts';
 import { ReadCache } from './read-cache.ts';
 import { openRecord, openText, sealRecord, sealText } from './record.ts';
+import { WrittenKeys } from './written-keys.ts';
 
 export type Db = AbstractLevel<string | Uint8Array, string, Uint8Array>;
 
@@ -79,7 +80,17 @@ export class Store {
   private syncs = 0;
   hlc: number;
 
-  private constructor(db: Db, nodeId: string, logId: string, clock: Record<string, number>, hlc: number) {
+  /** While the log was empty when opened: every key written since (written-keys.ts). */
+  private written: WrittenKeys | null;
+
+  private constructor(
+    db: Db,
+    nodeId: string,
+    logId: string,
+    clock: Record<string, number>,
+    hlc: number,
+    empty: boolean,
+  ) {
     this.db = db;
     this.nodeId = nodeId;
     this.logId = logId;
@@ -87,6 +98,7 @@ export class Store {
     this.clockCache = clock;
     this.hlc = hlc;
     this.blockIndex = new BlockIndexWriter(db);
+    this.written = empty ? new WrittenKeys() : null;
   }
 
   static async open(db: Db, opts: StoreOptions): Promise<Store> {
@@ -103,6 +115,11 @@ export class Store {
     }
     let logId = readMeta(db, 'log');
     let nodeId = readMeta(db, 'node');
+    // Nothing but meta records ("m!..."; '"' follows '!'): every other key this store
+    // reads, it writes first.
+    let empty = true;
+    for (const range of [{ lt: 'm!' }, { gte: 'm"' }])
+      for await (const _ of db.keys({ ...range, limit: 1 })) empty = false;
     const batch: { type: 'put'; key: string; value: Uint8Array }[] = [];
     if (logId === null) {
       // A new (or wiped) log gets a new log id, hence a new origin: its sequence numbers
@@ -121,7 +138,7 @@ export class Store {
     for await (const [key, value] of db.iterator(K.allClocks))
       clock[keyPath(key)] = Number(openText(key, value));
     const hlc = Number(readMeta(db, 'hlc') ?? '0');
-    return new Store(db, nodeId!, logId, clock, hlc);
+    return new Store(db, nodeId!, logId, clock, hlc, empty);
   }
 
   async close(): Promise<void> {
@@ -147,13 +164,16 @@ export class Store {
     for (const [key, value] of writes) {
       if (K.isBlock(key)) this.cache.forget(key);
       else this.cache.set(key, value);
+      this.written?.add(key);
     }
+    if (this.written?.full) this.written = null;
   }
 
   /** One record's stored value (through the read cache). */
   private read(key: string): Uint8Array | undefined {
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached ?? undefined;
+    if (this.written?.mayHave(key) === false) return undefined;
     const v = this.db.getSync(key);
     this.cache.set(key, v ?? null);
     return v;

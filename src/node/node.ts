@@ -319,7 +319,6 @@ export class Node implements SessionHost {
     for (const i of ops) this.pendingRefusals.push(...i.refused);
     // What we tell others we hold (the quorum's acknowledgement) must be on disk.
     if (durable) this.acknowledge(this.store.clock());
-    else this.syncSoon();
     for (const s of this.sessions.values()) s.offer(ops);
     const toPlan = [...affected].filter((p) => !settled.has(p) || extras.has(p));
     if (this.scanSettled) {
@@ -327,6 +326,9 @@ export class Node implements SessionHost {
       for (const p of settled) if (!extras.has(p)) this.scanSettled.add(p);
     }
     if (toPlan.length) this.reconciler.schedule(toPlan);
+    // After planning has started: preparing the batch took ~0.2 ms of a single arriving
+    // file's path to the disk, and only the acknowledgement waits for it.
+    if (!durable) this.syncSoon();
     this.gossipSoon();
   }
 
