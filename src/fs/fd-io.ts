@@ -13,7 +13,6 @@
 // behind that lone fsync, stalls the event loop meanwhile.
 import {
   closeSync,
-  fdatasync,
   fstatSync,
   fsync,
   fsyncSync,
@@ -37,13 +36,6 @@ export const SLOW_READ_MS = 4;
  */
 export const SLOW_READS = 3;
 
-/**
- * A file being written is synced in the background after each this many bytes, so the disk
- * writes while the rest arrives: the final fsync of a 512 MiB file wrote all of it (~0.4 s
- * here) after the transfer.
- */
-export const WRITE_BEHIND_BYTES = 32 * 1024 * 1024;
-
 /** Descriptors of this process written to and not yet closed (files being assembled). */
 let writersOpen = 0;
 
@@ -55,10 +47,6 @@ export class FdIo {
   private slowInARow = 0;
   /** Calls on the thread pool: close waits for them, or the fd number could be reused under them. */
   private readonly inFlight = new Set<Promise<void>>();
-  /** Bytes written since the last background sync started; that sync, and its failure. */
-  private unsynced = 0;
-  private behind: Promise<void> | null = null;
-  private behindError: unknown = null;
 
   constructor(
     readonly fd: number,
@@ -113,34 +101,9 @@ export class FdIo {
         done += await this.pooled<number>((cb) => write(this.fd, data, done, len, at, cb));
       }
     }
-    this.unsynced += data.length;
-    if (this.unsynced >= WRITE_BEHIND_BYTES && this.behind === null) {
-      this.unsynced = 0;
-      // Its failure is kept for fsync(): Linux reports a writeback error once per open file,
-      // so the final fsync would not see an error this sync was given.
-      this.behind = this.pooled<void>((cb) => fdatasync(this.fd, (err) => cb(err, undefined)))
-        .catch((err: unknown) => {
-          this.behindError ??= err;
-        })
-        .finally(() => {
-          this.behind = null;
-        });
-    }
   }
 
   fsync(): Promise<void> {
-    if (this.closed) return Promise.reject(this.afterClose());
-    if (this.behind !== null || this.behindError !== null)
-      return this.afterBehind().then(() => this.fsyncNow());
-    return this.fsyncNow();
-  }
-
-  private async afterBehind(): Promise<void> {
-    await this.behind;
-    if (this.behindError !== null) throw this.behindError;
-  }
-
-  private fsyncNow(): Promise<void> {
     if (this.closed) return Promise.reject(this.afterClose());
     // A lone small file (one change arriving, the common case) is synced right here: the
     // fsync itself takes ~0.5 ms, the pool's round trip doubled that on a propagation's

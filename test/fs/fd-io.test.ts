@@ -1,12 +1,11 @@
 // FdIo's large reads: in-line while they are fast, on the thread pool after a slow one, and
-// the same bytes either way; and its syncs behind large writes.
+// the same bytes either way.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import fs, { openSync, writeFileSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FdIo, SLOW_READS, SMALL_IO, WRITE_BEHIND_BYTES } from '../../src/fs/fd-io.ts';
+import { FdIo, SLOW_READS, SMALL_IO } from '../../src/fs/fd-io.ts';
 import { makeTempDir, removeTree } from '../harness/tmp.ts';
 
 async function readAll(io: FdIo, size: number, piece: number): Promise<Buffer> {
@@ -59,43 +58,4 @@ test('small reads near the end stay in-line and are bounded by SMALL_IO', async 
   assert.deepEqual(buf.subarray(0, SMALL_IO - 100), data.subarray(200));
   assert.equal(io.readsPooled, false, 'a read within SMALL_IO of the end is never large');
   await io.close();
-});
-
-test('a file being written is synced behind the writes; a failed background sync fails fsync', async (t) => {
-  const dir = await makeTempDir('fd-io');
-  t.after(() => removeTree(dir));
-  const real = fs.fdatasync;
-  const calls: number[] = [];
-  let fail = false;
-  // fd-io.ts imports fdatasync from node:fs: swap the builtin's export for a spy.
-  fs.fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
-    calls.push(fd);
-    if (fail) setImmediate(() => cb(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })));
-    else real(fd, cb);
-  }) as typeof fs.fdatasync;
-  syncBuiltinESMExports();
-  t.after(() => {
-    fs.fdatasync = real;
-    syncBuiltinESMExports();
-  });
-  const piece = randomBytes(SMALL_IO);
-  const write = async (name: string, bytes: number) => {
-    const io = new FdIo(openSync(join(dir, name), 'w'), name);
-    for (let at = 0; at < bytes; at += piece.length) await io.write(piece, at);
-    return io;
-  };
-  const small = await write('small', WRITE_BEHIND_BYTES - SMALL_IO);
-  assert.deepEqual(calls, [], 'nothing synced behind below the threshold');
-  await small.fsync();
-  await small.close();
-
-  const big = await write('big', 2 * WRITE_BEHIND_BYTES);
-  assert.ok(calls.length >= 1, 'synced behind the writes');
-  await big.fsync();
-  await big.close();
-
-  fail = true;
-  const bad = await write('bad', WRITE_BEHIND_BYTES);
-  await assert.rejects(bad.fsync(), /EIO/);
-  await bad.close();
 });
