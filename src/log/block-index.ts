@@ -8,7 +8,8 @@
 // them at once. `pending` holds only the latest record per hash, and this writer is the only
 // one while any is pending (a transaction puts its few records in its own batch only when
 // nothing is: see Txn.commit), so what lands is always the latest.
-// A crash loses what was pending: those blocks are then fetched instead of reused.
+// A crash, or a batch that fails, loses what was pending: those blocks are then fetched
+// instead of reused.
 import { K } from './keys.ts';
 import { openText, sealText } from './record.ts';
 import type { Db } from './store.ts';
@@ -35,8 +36,6 @@ export class BlockIndexWriter {
   /** Hash (hex) → the latest record to write (null: delete). */
   private readonly pending = new Map<string, BlockLocation | null>();
   private running: Promise<void> | null = null;
-  /** Why the last deferred batch failed (the records are dropped: they are only hints). */
-  lastError: unknown = null;
 
   constructor(private readonly db: Db) {}
 
@@ -79,8 +78,9 @@ export class BlockIndexWriter {
           else batch.put(K.block(hex), encodeBlockLocation(loc));
         }
         await batch.write();
-      } catch (err) {
-        this.lastError = err;
+      } catch {
+        // Dropped: they are hints. A LevelDB that cannot write also fails the next
+        // transaction's commit, which is reported there.
       }
       // Written (or given up): forget each unless a newer record for its hash came meanwhile.
       for (const [hex, loc] of chunk) if (this.pending.get(hex) === loc) this.pending.delete(hex);

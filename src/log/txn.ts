@@ -60,15 +60,7 @@ export class Txn {
   }
 
   getHead(path: string): Head | null {
-    const h = this.heads.get(path);
-    if (h !== undefined) return h;
-    const seen = this.readHeads.get(path);
-    if (seen !== undefined) return seen;
-    // Decoded once per transaction: recording or ingesting a change reads the same heads
-    // several times (a folder rename of 1,000 files decoded each moved head three times).
-    const read = this.store.getHead(path);
-    this.readHeads.set(path, read);
-    return read;
+    return readThrough(this.heads, this.readHeads, path, (p) => this.store.getHead(p));
   }
 
   setHead(path: string, head: Head | null): void {
@@ -102,13 +94,7 @@ export class Txn {
   }
 
   getFile(path: string): FileEntry | null {
-    const f = this.files.get(path);
-    if (f !== undefined) return f;
-    const seen = this.readFiles.get(path);
-    if (seen !== undefined) return seen;
-    const read = this.store.getFile(path);
-    this.readFiles.set(path, read);
-    return read;
+    return readThrough(this.files, this.readFiles, path, (p) => this.store.getFile(p));
   }
 
   private readonly inodes = new Map<number, string | null>();
@@ -204,6 +190,26 @@ export class Txn {
     await batch.write(writeOptions(sync));
     this.store.noteCommitted(this.clock, this.hlc, this.writes);
   }
+}
+
+/**
+ * The transaction's own write of `path`, else what it read before, else a store read (kept).
+ * Decoded once per transaction: recording or ingesting a change reads the same heads and
+ * entries several times (a folder rename of 1,000 files decoded each moved head three times).
+ */
+function readThrough<T>(
+  written: Map<string, T | null>,
+  read: Map<string, T | null>,
+  path: string,
+  load: (path: string) => T | null,
+): T | null {
+  const w = written.get(path);
+  if (w !== undefined) return w;
+  const r = read.get(path);
+  if (r !== undefined) return r;
+  const v = load(path);
+  read.set(path, v);
+  return v;
 }
 
 function blocksOf(entry: FileEntry | null): Block[] {

@@ -168,6 +168,7 @@ export class Node implements SessionHost {
       await this.watcher.ready();
     }
     this.scanSettled = new Set();
+    const settled = this.scanSettled;
     this.scanResult = await scan({
       fs,
       store: this.store,
@@ -178,14 +179,14 @@ export class Node implements SessionHost {
       onRecorded: (ops, unsettled) => this.recorded(ops, unsettled),
       onProgress: this.o.onScanProgress,
       deletesAllowed: markerThere || !hadIndex,
+    }).finally(() => {
+      this.scanSettled = null;
     });
     // Anything the log says but the disk does not show yet (a crash mid-transfer, or ops
     // that arrived while we were down): lay it out now.
     // Paths the scan just recorded as the disk shows them are laid out already (planning a
     // 2 GiB file decoded its 27,000-block list twice for nothing: ~16 MiB of RSS).
     const all: string[] = [];
-    const settled = this.scanSettled;
-    this.scanSettled = null;
     for await (const [path, kinds] of this.store.headKinds()) {
       if (!settled.has(path)) all.push(path);
       if (kinds.filter((k) => !isTombstoneKind(k)).length > 1) this.conflicted.add(path);
