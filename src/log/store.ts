@@ -15,7 +15,7 @@ import {
   encodeMemberSummary,
   encodeOperation,
 } from '../proto/codec.ts';
-import type { Clock, Dot, FileEntry, Head, Kind, MemberSummary, Operation } from '../proto/types.ts';
+import type { Clock, Content, Dot, FileEntry, Head, Kind, MemberSummary, Operation } from '../proto/types.ts';
 import { hexOf } from '../util/hex.ts';
 import { BlockIndexWriter, type BlockLocation, decodeBlockLocation } from './block-index.ts';
 import { K, keyPath, splitKey } from './keys.ts';
@@ -331,8 +331,22 @@ function readMeta(db: Db, name: string): string | null {
   return v === undefined ? null : openText(key, v);
 }
 
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Content named by its hashes only. A stored head or index entry leaves a small file's
+ * inline bytes out: they live once, in the operation that wrote them (storing them three
+ * times made a 100,000 x 1 KiB folder's log 371 MiB, mapped into the daemon's RSS).
+ */
+function hashedOnly(c: Content | null): Content | null {
+  return c && c.inlineData.length > 0 ? { ...c, inlineData: NO_BYTES } : c;
+}
+
 export const encodeStored = {
   op: (op: Operation) => encodeOperation(op),
-  head: (h: Head) => sealRecord(encodeHead(h)),
-  file: (f: FileEntry) => sealRecord(encodeFileEntry(f)),
+  head: (h: Head) =>
+    sealRecord(
+      encodeHead({ ...h, versions: h.versions.map((v) => ({ ...v, content: hashedOnly(v.content) })) }),
+    ),
+  file: (f: FileEntry) => sealRecord(encodeFileEntry({ ...f, content: hashedOnly(f.content) })),
 };

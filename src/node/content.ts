@@ -5,7 +5,8 @@
 // blocks in flight, so multi-GB files stream.
 import { createHash } from 'node:crypto';
 import type { FileSystem, TempFile } from '../fs/types.ts';
-import type { Block, Content } from '../proto/types.ts';
+import type { LoggedOp } from '../log/store.ts';
+import type { Block, Content, Dot, Version } from '../proto/types.ts';
 import type { LocalBlocks } from './local-blocks.ts';
 
 export interface BlockFetcher {
@@ -34,6 +35,29 @@ export function sha256(data: Uint8Array): Buffer {
 
 export function verify(data: Uint8Array, block: Block): boolean {
   return data.length === block.length && sha256(data).equals(block.hash);
+}
+
+/**
+ * A version's content with its inline bytes, taken from the operation that wrote it: stored
+ * heads name small files by hash only (log/store.ts), and the operation is the one place the
+ * bytes are kept. Without them (a version a rename moved, an unreadable record) the content is
+ * assembled from blocks like any other.
+ */
+export function withLoggedBytes(version: Version, getOp: (dot: Dot) => LoggedOp | null): Content | null {
+  const c = version.content;
+  if (!c || c.size === 0 || c.inlineData.length === c.size) return c;
+  let logged: Content | null = null;
+  try {
+    logged = getOp(version.dot)?.op.content ?? null;
+  } catch {
+    return c; // a damaged record: fetch the block instead
+  }
+  if (!logged || logged.inlineData.length !== c.size || !sameDigest(logged.digest, c.digest)) return c;
+  return { ...c, inlineData: logged.inlineData };
+}
+
+function sameDigest(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
 export class ContentAssembler {

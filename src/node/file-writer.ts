@@ -9,7 +9,7 @@ import { Txn } from '../log/txn.ts';
 import { EntryType } from '../proto/types.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Mutex } from '../util/mutex.ts';
-import type { ContentAssembler } from './content.ts';
+import { type ContentAssembler, withLoggedBytes } from './content.ts';
 import { type DiskSteps, entryFor, type ReconcileStats, statOf } from './disk-steps.ts';
 import type { Action } from './plan.ts';
 
@@ -77,7 +77,7 @@ export class FileWriter {
     replan: Set<string>,
   ): Promise<void> {
     const { fs } = this.o;
-    const content = a.version.content;
+    const content = withLoggedBytes(a.version, (dot) => this.o.store.getOp(dot));
     if (!content) return;
     if (!(await this.steps.check(a.path, a.expect, mismatched))) return;
     await this.steps.ensureParent(a.path, replan);

@@ -223,3 +223,56 @@ test('headKinds lists every head with the kind of each version, as heads() does'
   for (const [p, k] of kinds) assert.deepEqual(store.kindsAt(p), k, p);
   assert.deepEqual(store.kindsAt('none'), []);
 });
+
+test("a small file's bytes are stored once, in its operation; heads and index entries name them by hash", async () => {
+  const store = await Store.open(new MemoryLevel({ valueEncoding: 'view' }) as unknown as Db, {
+    random: randomBytes,
+  });
+  const o = op(store.origin, 1, 'small');
+  assert.equal(o.content?.inlineData.length, 1);
+  const txn = new Txn(store);
+  txn.appendOp(o);
+  txn.setHead('small', {
+    versions: [
+      {
+        dot: { origin: store.origin, seq: 1 },
+        clock: o.clock,
+        hlc: o.hlc,
+        kind: Kind.Put,
+        mode: o.mode,
+        mtimeMs: 1,
+        content: o.content,
+        link: '',
+      },
+    ],
+    accepted: null,
+    covered: o.clock,
+  });
+  txn.setFile('small', {
+    type: EntryType.File,
+    size: 1,
+    mtimeMs: 1,
+    ino: 5,
+    mode: 0o644,
+    ctimeMs: 1,
+    content: o.content,
+    link: '',
+    headPath: 'small',
+    version: { origin: store.origin, seq: 1 },
+  });
+  await txn.commit();
+  // Read back from LevelDB itself, past the read cache.
+  const reopened = await Store.open(store.db, { random: randomBytes });
+  assert.deepEqual(
+    [...(reopened.getOp({ origin: store.origin, seq: 1 })?.op.content?.inlineData ?? [])],
+    [1],
+  );
+  const head = reopened.getHead('small');
+  assert.equal(head?.versions[0]?.content?.inlineData.length, 0);
+  assert.deepEqual([...(head?.versions[0]?.content?.digest ?? [])], [...(o.content?.digest ?? [])]);
+  const file = reopened.getFile('small');
+  assert.equal(file?.content?.inlineData.length, 0);
+  assert.equal(file?.content?.size, 1);
+  // The caller's objects are left as they were.
+  assert.equal(o.content?.inlineData.length, 1);
+});

@@ -11,11 +11,19 @@ import {
   ContentAssembler,
   ContentUnavailableError,
   sha256,
+  withLoggedBytes,
 } from '../../src/node/content.ts';
 import { Fetcher } from '../../src/node/fetcher.ts';
 import type { LocalBlocks } from '../../src/node/local-blocks.ts';
 import type { Session } from '../../src/node/session.ts';
-import type { Block, BlockReply, Content, Frame } from '../../src/proto/types.ts';
+import {
+  type Block,
+  type BlockReply,
+  type Content,
+  type Frame,
+  Kind,
+  type Version,
+} from '../../src/proto/types.ts';
 import { realEnv } from '../../src/util/env.ts';
 
 const BLOCK = 1024;
@@ -153,4 +161,46 @@ test('the fetcher refills a busy peer by halves, and asks the next peer when a r
     assert.ok(Buffer.from(d).equals(data.subarray(i * BLOCK, (i + 1) * BLOCK)), `block ${i} content`);
   });
   assert.equal(fetcher.pending, 0);
+});
+
+test('a version stored without its inline bytes gets them back from the operation that wrote it', async () => {
+  const data = randomBytes(700);
+  const full: Content = { ...contentOf(data), inlineData: data };
+  const hashed: Content = { ...full, inlineData: new Uint8Array() };
+  const version = (c: Content | null): Version => ({
+    dot: { origin: 'o', seq: 3 },
+    clock: { vv: { o: 3 }, except: [] },
+    hlc: 1,
+    kind: Kind.Put,
+    mode: 0o644,
+    mtimeMs: 1,
+    content: c,
+    link: '',
+  });
+  const logged = (c: Content | null) => () => ({ op: { content: c }, bytes: new Uint8Array() }) as never;
+  assert.deepEqual([...(withLoggedBytes(version(hashed), logged(full))?.inlineData ?? [])], [...data]);
+  // Not this content in the log (another op at that dot, a rename), no op, a damaged record:
+  // the hashed content is returned and its blocks are assembled as for any file.
+  const other: Content = { ...full, digest: sha256(Buffer.from('x')) };
+  assert.equal(withLoggedBytes(version(hashed), logged(other)), hashed);
+  assert.equal(withLoggedBytes(version(hashed), logged(null)), hashed);
+  assert.equal(
+    withLoggedBytes(version(hashed), () => null),
+    hashed,
+  );
+  const damaged = () => {
+    throw new Error('damaged');
+  };
+  assert.equal(withLoggedBytes(version(hashed), damaged), hashed);
+  // Content that has its bytes, or none to have, is not looked up.
+  assert.equal(withLoggedBytes(version(full), damaged), full);
+  assert.equal(withLoggedBytes(version(null), damaged), null);
+  // And the inline path writes those bytes without asking any peer.
+  const tmp = memoryTemp(data.length);
+  const remote = new ManualFetcher();
+  const restored = withLoggedBytes(version(hashed), logged(full));
+  assert.ok(restored);
+  await new ContentAssembler(noLocalBlocks, remote).fill(tmp, 'f', restored);
+  assert.equal(remote.calls, 0);
+  assert.ok(Buffer.from(tmp.bytes).equals(data));
 });
