@@ -87,9 +87,12 @@ export async function scan(o: ScanOptions): Promise<ScanResult> {
   o.onProgress?.(progress);
 
   // Directories first (parents before children), then files, in chunks.
-  const order = [...changed.keys()].sort(
-    (a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1),
-  );
+  // (Each path's depth is counted once: splitting both sides in the comparator split
+  // 100,000 paths ~3 million times.)
+  const order = [...changed.keys()]
+    .map((path) => ({ path, depth: slashes(path) }))
+    .sort((a, b) => a.depth - b.depth || (a.path < b.path ? -1 : 1))
+    .map((e) => e.path);
   let operations = 0;
   const movedTo: string[] = [];
   for (let i = 0; i < order.length; i += CHUNK) {
@@ -119,6 +122,12 @@ export async function scan(o: ScanOptions): Promise<ScanResult> {
   progress.phase = 'done';
   o.onProgress?.(progress);
   return { entries: progress.entries, operations, skipped };
+}
+
+function slashes(path: string): number {
+  let n = 0;
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) n++;
+  return n;
 }
 
 async function observeAll(

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createIgnoreRules, parseIgnoreFile } from '../../src/fs/ignore.ts';
+import fc from 'fast-check';
+import ignore from 'ignore';
+import { createIgnoreRules, DEFAULT_IGNORES, defaultIgnores, parseIgnoreFile } from '../../src/fs/ignore.ts';
+import { isOwnName } from '../../src/fs/paths.ts';
 
 test('our own names are always ignored', () => {
   const r = createIgnoreRules();
@@ -41,4 +44,54 @@ test("editors' temp and lock files are not synced unless re-included", () => {
   }
   assert.equal(r.ignores('notes.txt', false), false);
   assert.equal(createIgnoreRules(['!.#*']).ignores('.#notes.txt', false), false);
+});
+
+test('without a .resonateignore, the built-in rules agree with the ignore package on any path', () => {
+  const reference = ignore().add(DEFAULT_IGNORES);
+  // Names built from the patterns' own fragments, so that near misses come up often.
+  const piece = fc.constantFrom(
+    '.',
+    '#',
+    '~',
+    '$',
+    '-',
+    ' ',
+    'a',
+    'B',
+    '\n',
+    '.swp',
+    '.SWO',
+    '.swx',
+    '.sw',
+    '.#',
+    '.~lock.',
+    '.~LOCK.',
+    '~$',
+    '.goutputstream-',
+    '.GOUTPUTSTREAM-',
+    '.goutputstream',
+    'x.txt',
+  );
+  const name = fc.array(piece, { minLength: 1, maxLength: 5 }).map((p) => p.join(''));
+  const path = fc
+    .array(name, { minLength: 1, maxLength: 4 })
+    .map((parts) => parts.join('/'))
+    .filter((p) => !p.split('/').some((n) => n === '.' || n === '..'));
+  const rules = createIgnoreRules();
+  fc.assert(
+    fc.property(path, fc.boolean(), (p, isDir) => {
+      const expected = isOwnName(p) || reference.ignores(isDir ? `${p}/` : p);
+      assert.equal(rules.ignores(p, isDir), expected, p);
+      assert.equal(defaultIgnores(p), reference.ignores(p), p);
+    }),
+    { numRuns: 5000 },
+  );
+});
+
+test("answers stay the same across the rebuilds that bound the matcher's memory", () => {
+  const r = createIgnoreRules(['*.o', '!keep.o']);
+  for (let i = 0; i < 50_000; i++) {
+    assert.equal(r.ignores(`d${i % 97}/f${i}.o`, false), true);
+    if (i % 1000 === 0) assert.equal(r.ignores(`d/keep.o`, false), false);
+  }
 });
