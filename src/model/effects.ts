@@ -1,7 +1,7 @@
 // What an operation does to the state: the versions it makes, one per affected path.
 // A pure function of the operation alone, so every replica derives the same effects.
 import { join } from '../clock/vector.ts';
-import { type Dot, Kind, type Operation, type Version } from '../proto/types.ts';
+import { type Content, type Dot, Kind, type Operation, type Version } from '../proto/types.ts';
 
 export interface Effect {
   path: string;
@@ -14,39 +14,41 @@ export function joinPath(base: string, rel: string): string {
   return base === '' ? rel : `${base}/${rel}`;
 }
 
-function base(op: Operation, dot: Dot): Omit<Version, 'kind'> {
-  return {
-    dot,
-    clock: op.clock,
-    hlc: op.hlc,
-    mode: op.mode,
-    mtimeMs: op.mtimeMs,
-    content: null,
-    link: '',
-  };
+/** The version an operation makes at its own path (one object, built whole: this runs for
+ * every change recorded or received, and copying a spread template was ~3 us of it). */
+function ownVersion(op: Operation, dot: Dot, kind: Kind, content: Content | null, link: string): Version {
+  return { dot, clock: op.clock, hlc: op.hlc, kind, mode: op.mode, mtimeMs: op.mtimeMs, content, link };
 }
 
 export function effectsOf(op: Operation): Effect[] {
   const dot: Dot = { origin: op.origin, seq: op.seq };
-  const b = base(op, dot);
   switch (op.kind) {
     case Kind.Put:
     case Kind.Chmod:
-      return [{ path: op.path, version: { ...b, kind: Kind.Put, content: op.content } }];
+      return [{ path: op.path, version: ownVersion(op, dot, Kind.Put, op.content, '') }];
     case Kind.Delete:
     case Kind.Rmdir:
-      return [{ path: op.path, version: { ...b, kind: Kind.Delete } }];
+      return [{ path: op.path, version: ownVersion(op, dot, Kind.Delete, null, '') }];
     case Kind.Mkdir:
-      return [{ path: op.path, version: { ...b, kind: Kind.Mkdir } }];
+      return [{ path: op.path, version: ownVersion(op, dot, Kind.Mkdir, null, '') }];
     case Kind.Symlink:
-      return [{ path: op.path, version: { ...b, kind: Kind.Symlink, link: op.link } }];
+      return [{ path: op.path, version: ownVersion(op, dot, Kind.Symlink, null, op.link) }];
     case Kind.Rename: {
       const out: Effect[] = [];
       for (const e of op.entries) {
         const from = join(op.clock, e.fromClock);
         out.push({
           path: joinPath(op.path, e.path),
-          version: { ...b, clock: from, kind: Kind.Delete, mode: 0, mtimeMs: 0 },
+          version: {
+            dot,
+            clock: from,
+            hlc: op.hlc,
+            kind: Kind.Delete,
+            mode: 0,
+            mtimeMs: 0,
+            content: null,
+            link: '',
+          },
         });
         out.push({
           path: joinPath(op.to, e.path),
