@@ -95,8 +95,14 @@ export async function scan(o: ScanOptions): Promise<ScanResult> {
     .map((e) => e.path);
   let operations = 0;
   const movedTo: string[] = [];
-  for (let i = 0; i < order.length; i += CHUNK) {
-    const observed = await observeAll(o, order.slice(i, i + CHUNK), changed, progress);
+  // The next chunk is read and hashed while this one's batch is written and synced (the
+  // main thread waited for each commit).
+  const observeChunk = (i: number) => observeAll(o, order.slice(i, i + CHUNK), changed, progress);
+  let next = order.length > 0 ? observeChunk(0) : null;
+  for (let i = 0; next !== null; i += CHUNK) {
+    const observed = await next;
+    next = i + CHUNK < order.length ? observeChunk(i + CHUNK) : null;
+    next?.catch(() => {}); // observeAll reports per path; this only keeps a throw from going unhandled
     operations += await recordChunk(o, observed, [], missing);
     for (const [, to] of o.recorder.renamed) movedTo.push(to);
     o.onProgress?.(progress);
