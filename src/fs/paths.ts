@@ -81,6 +81,14 @@ export function isOwnName(path: string): boolean {
   return OWN_NAME.test(path);
 }
 
+/** How many components a path has ("" = the root: 0). Counted, not split: it runs in sorts. */
+export function pathDepth(path: string): number {
+  if (path === '') return 0;
+  let n = 1;
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) n++;
+  return n;
+}
+
 export function parentOf(path: string): string {
   const i = path.lastIndexOf('/');
   return i < 0 ? '' : path.slice(0, i);

@@ -15,7 +15,17 @@ import {
   encodeMemberSummary,
   encodeOperation,
 } from '../proto/codec.ts';
-import type { Clock, Content, Dot, FileEntry, Head, Kind, MemberSummary, Operation } from '../proto/types.ts';
+import type {
+  Clock,
+  Content,
+  Dot,
+  FileEntry,
+  Head,
+  Kind,
+  MemberSummary,
+  Operation,
+  Version,
+} from '../proto/types.ts';
 import { hexOf } from '../util/hex.ts';
 import { BlockIndexWriter, type BlockLocation, decodeBlockLocation } from './block-index.ts';
 import { K, keyPath, splitKey } from './keys.ts';
@@ -342,11 +352,17 @@ function hashedOnly(c: Content | null): Content | null {
   return c && c.inlineData.length > 0 ? { ...c, inlineData: NO_BYTES } : c;
 }
 
+const hasInline = (v: Version) => (v.content?.inlineData.length ?? 0) > 0;
+
 export const encodeStored = {
   op: (op: Operation) => encodeOperation(op),
   head: (h: Head) =>
     sealRecord(
-      encodeHead({ ...h, versions: h.versions.map((v) => ({ ...v, content: hashedOnly(v.content) })) }),
+      encodeHead(
+        h.versions.some(hasInline)
+          ? { ...h, versions: h.versions.map((v) => ({ ...v, content: hashedOnly(v.content) })) }
+          : h,
+      ),
     ),
   file: (f: FileEntry) => sealRecord(encodeFileEntry({ ...f, content: hashedOnly(f.content) })),
 };

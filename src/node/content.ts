@@ -5,8 +5,10 @@
 // blocks in flight, so multi-GB files stream.
 import { createHash } from 'node:crypto';
 import type { FileSystem, TempFile } from '../fs/types.ts';
-import type { LoggedOp } from '../log/store.ts';
+import type { LoggedOp, Store } from '../log/store.ts';
+import { sameContent } from '../model/version.ts';
 import type { Block, Content, Dot, Version } from '../proto/types.ts';
+import type { Logger } from '../util/logger.ts';
 import type { LocalBlocks } from './local-blocks.ts';
 
 export interface BlockFetcher {
@@ -38,26 +40,37 @@ export function verify(data: Uint8Array, block: Block): boolean {
 }
 
 /**
+ * Reads logged operations for what they hold (a patch base's block list, a small file's
+ * bytes). One that cannot be read (a damaged record) is as good as absent, which every
+ * caller can do without; logged as `cannot read <what>`, since the log itself is damaged.
+ */
+export function loggedOpReader(
+  store: Pick<Store, 'getOp'>,
+  logger: Logger,
+  what: string,
+): (dot: Dot) => LoggedOp | null {
+  return (dot) => {
+    try {
+      return store.getOp(dot);
+    } catch (err) {
+      logger.warn(`cannot read ${what}`, { op: `${dot.origin}:${dot.seq}`, error: String(err) });
+      return null;
+    }
+  };
+}
+
+/**
  * A version's content with its inline bytes, taken from the operation that wrote it: stored
  * heads name small files by hash only (log/store.ts), and the operation is the one place the
- * bytes are kept. Without them (a version a rename moved, an unreadable record) the content is
- * assembled from blocks like any other.
+ * bytes are kept. Without them (a version a rename moved, an unreadable record: `getOp`
+ * answers null) the content is assembled from blocks like any other.
  */
 export function withLoggedBytes(version: Version, getOp: (dot: Dot) => LoggedOp | null): Content | null {
   const c = version.content;
   if (!c || c.size === 0 || c.inlineData.length === c.size) return c;
-  let logged: Content | null = null;
-  try {
-    logged = getOp(version.dot)?.op.content ?? null;
-  } catch {
-    return c; // a damaged record: fetch the block instead
-  }
-  if (!logged || logged.inlineData.length !== c.size || !sameDigest(logged.digest, c.digest)) return c;
+  const logged = getOp(version.dot)?.op.content ?? null;
+  if (!logged || logged.inlineData.length !== c.size || !sameContent(logged, c)) return c;
   return { ...c, inlineData: logged.inlineData };
-}
-
-function sameDigest(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
 export class ContentAssembler {

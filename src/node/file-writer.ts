@@ -9,7 +9,7 @@ import { Txn } from '../log/txn.ts';
 import { EntryType } from '../proto/types.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Mutex } from '../util/mutex.ts';
-import { type ContentAssembler, withLoggedBytes } from './content.ts';
+import { type ContentAssembler, loggedOpReader, withLoggedBytes } from './content.ts';
 import { type DiskSteps, entryFor, type ReconcileStats, statOf } from './disk-steps.ts';
 import type { Action } from './plan.ts';
 
@@ -48,10 +48,15 @@ export class FileWriter {
   /** Files being assembled, by path (for status). */
   readonly transfers = new Map<string, Transfer>();
 
+  /** A small file's bytes come from the operation that wrote it (node/content.ts). */
+  private readonly loggedOps;
+
   constructor(
     private readonly o: FileWriterOptions,
     private readonly steps: DiskSteps,
-  ) {}
+  ) {
+    this.loggedOps = loggedOpReader(o.store, o.logger, "a small file's logged bytes");
+  }
 
   /** Files: assemble in parallel outside the lock, commit each under it. */
   async writeFiles(actions: Action[], mismatched: string[], replan: Set<string>): Promise<void> {
@@ -77,7 +82,7 @@ export class FileWriter {
     replan: Set<string>,
   ): Promise<void> {
     const { fs } = this.o;
-    const content = withLoggedBytes(a.version, (dot) => this.o.store.getOp(dot));
+    const content = withLoggedBytes(a.version, this.loggedOps);
     if (!content) return;
     if (!(await this.steps.check(a.path, a.expect, mismatched))) return;
     await this.steps.ensureParent(a.path, replan);

@@ -8,6 +8,7 @@ import { encodeOperation } from '../proto/codec.ts';
 import type { Dot, Operation, OpPatch } from '../proto/types.ts';
 import { Kind } from '../proto/types.ts';
 import type { Logger } from '../util/logger.ts';
+import { loggedOpReader } from './content.ts';
 import { isOrigin, operationProblem } from './validate.ts';
 
 /** Only lists at least this long are worth a patch (a few KiB of list). */
@@ -26,17 +27,10 @@ const GENERATIONS = 2;
 /**
  * Reads the operation a patch is made or rebuilt against. One that cannot be read (a damaged
  * record) is as good as absent: the list then travels whole, or the receiver restates its
- * log. Logged, since the log itself is damaged.
+ * log.
  */
 export function patchBaseReader(store: Pick<Store, 'getOp'>, logger: Logger): (dot: Dot) => LoggedOp | null {
-  return (dot) => {
-    try {
-      return store.getOp(dot);
-    } catch (err) {
-      logger.warn('cannot read a patch base', { op: `${dot.origin}:${dot.seq}`, error: String(err) });
-      return null;
-    }
-  };
+  return loggedOpReader(store, logger, 'a patch base');
 }
 
 export class PeerContents {

@@ -3,6 +3,7 @@
 // an ordered list of actions. Data already on disk is moved rather than copied (renames,
 // conflict copies stepping aside), and an identical file only gets a new label.
 import { sameDot } from '../clock/vector.ts';
+import { pathDepth as depth } from '../fs/paths.ts';
 import { sameContent } from '../model/version.ts';
 import { EntryType, type FileEntry, Kind, type Version } from '../proto/types.ts';
 
@@ -41,8 +42,6 @@ export type Action =
   | { kind: 'relabel'; path: string; headPath: string; version: Version | null; expect: FileEntry }
   | { kind: 'remove'; path: string; expect: FileEntry }
   | { kind: 'rmdir'; path: string; expect: FileEntry };
-
-const depth = (p: string) => p.split('/').length;
 
 /** The entry already shows this version's data (so at most its label and metadata differ). */
 export function holdsData(e: FileEntry, v: Version | null): boolean {

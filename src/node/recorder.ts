@@ -9,7 +9,7 @@
 //    its own dot, minus this replica's other live versions of the path (see vector.ts).
 import { tick } from '../clock/hlc.ts';
 import { joinAll, sameDot, withDot, without } from '../clock/vector.ts';
-import { isWithin } from '../fs/paths.ts';
+import { pathDepth as depth, isWithin } from '../fs/paths.ts';
 import { K } from '../log/keys.ts';
 import type { Store } from '../log/store.ts';
 import type { Txn } from '../log/txn.ts';
@@ -47,8 +47,6 @@ export interface RecorderContext {
   now: () => number;
   isCommitted: CommitOracle;
 }
-
-const depth = (p: string) => (p === '' ? 0 : p.split('/').length);
 
 export class Recorder {
   /** Renames recorded by the last record() call: their targets deserve a fresh look. */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { isOwnName, MAX_NAME_BYTES, MAX_PATH_BYTES, pathProblem } from '../../src/fs/paths.ts';
+import { isOwnName, MAX_NAME_BYTES, MAX_PATH_BYTES, pathDepth, pathProblem } from '../../src/fs/paths.ts';
 
 /** The rules without shortcuts: whether a path is valid. */
 function valid(path: string): boolean {
@@ -87,4 +87,14 @@ test('isOwnName: the state folder and temp files at any depth, in any case', () 
   assert.equal(isOwnName('a/b/.resonate-tmp-abc'), true);
   assert.equal(isOwnName('a/.resonate'), false);
   assert.equal(isOwnName('a/b.txt'), false);
+});
+
+test('pathDepth counts components as a split would ("" is the root: 0)', () => {
+  assert.equal(pathDepth(''), 0);
+  fc.assert(
+    fc.property(fc.array(fc.stringMatching(/^[a-z.]{1,4}$/), { minLength: 1, maxLength: 6 }), (parts) => {
+      const p = parts.join('/');
+      assert.equal(pathDepth(p), p.split('/').length);
+    }),
+  );
 });

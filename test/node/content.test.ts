@@ -10,6 +10,7 @@ import {
   type BlockFetcher,
   ContentAssembler,
   ContentUnavailableError,
+  loggedOpReader,
   sha256,
   withLoggedBytes,
 } from '../../src/node/content.ts';
@@ -25,6 +26,7 @@ import {
   type Version,
 } from '../../src/proto/types.ts';
 import { realEnv } from '../../src/util/env.ts';
+import { silentLogger } from '../../src/util/logger.ts';
 
 const BLOCK = 1024;
 
@@ -191,7 +193,15 @@ test('a version stored without its inline bytes gets them back from the operatio
   const damaged = () => {
     throw new Error('damaged');
   };
-  assert.equal(withLoggedBytes(version(hashed), damaged), hashed);
+  // A damaged record is read through loggedOpReader, which says so and answers null.
+  const warned: string[] = [];
+  const reader = loggedOpReader(
+    { getOp: damaged },
+    { ...silentLogger, warn: (m: string) => void warned.push(m) },
+    'x',
+  );
+  assert.equal(withLoggedBytes(version(hashed), reader), hashed);
+  assert.deepEqual(warned, ['cannot read x']);
   // Content that has its bytes, or none to have, is not looked up.
   assert.equal(withLoggedBytes(version(full), damaged), full);
   assert.equal(withLoggedBytes(version(null), damaged), null);
