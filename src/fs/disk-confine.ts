@@ -50,7 +50,8 @@ function join(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
 }
 
-function absOf(realRoot: string, rel: string): string {
+/** The OS path of folder `rel` under the real root. */
+export function absOf(realRoot: string, rel: string): string {
   if (rel === '') return realRoot;
   return realRoot === '/' ? `/${rel}` : `${realRoot}/${rel}`;
 }

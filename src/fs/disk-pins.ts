@@ -5,6 +5,7 @@
 // closing the folder, and the thread-pool hops (these few syscalls are made synchronously:
 // microseconds on a local disk).
 import { constants as C, closeSync, lstatSync, openSync, readlinkSync, type Stats } from 'node:fs';
+import { absOf } from './disk-confine.ts';
 
 const O_PATH = 0o10000000;
 const DIR_FLAGS = O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW;
@@ -15,14 +16,9 @@ export class PinCache {
 
   constructor(private readonly realRoot: string) {}
 
-  private abs(rel: string): string {
-    if (rel === '') return this.realRoot;
-    return this.realRoot === '/' ? `/${rel}` : `${this.realRoot}/${rel}`;
-  }
-
   /** A verified handle on directory `rel`, or null (missing, not a folder, or not where it should be). */
   pin(rel: string): number | null {
-    const abs = this.abs(rel);
+    const abs = absOf(this.realRoot, rel);
     const cached = this.fds.get(rel);
     if (cached !== undefined) {
       if (this.where(cached) === abs) {

@@ -7,7 +7,7 @@ import { constants as C, closeSync, fstatSync, openSync } from 'node:fs';
 import { lutimes, mkdir, readdir, readlink, rename, rmdir, symlink, unlink } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { AncestorError } from './ancestor-error.ts';
-import { type ConfineMode, Confiner, type PinnedDir } from './disk-confine.ts';
+import { absOf, type ConfineMode, Confiner, type PinnedDir } from './disk-confine.ts';
 import { errnoOf, toFsError } from './disk-errors.ts';
 import { PinCache } from './disk-pins.ts';
 import { FdReadHandle } from './disk-read.ts';
@@ -16,11 +16,13 @@ import { DiskTempFile } from './disk-temp.ts';
 import { FdIo } from './fd-io.ts';
 import { checkFsPath, checkLinkText, checkSyncedPath, tempName } from './fs-paths.ts';
 import { baseName, compareUtf8, parentOf } from './paths.ts';
+import { readSmallFiles } from './small-files.ts';
 import {
   type DirEntry,
   type FileSystem,
   FsError,
   type ReadHandle,
+  type SmallFile,
   type Stat,
   type TempFile,
 } from './types.ts';
@@ -154,6 +156,18 @@ export class DiskFs implements FileSystem {
       if (via !== null) return this.openFd(path, via);
     }
     return this.inEntry(path, async (dir, name) => this.openFd(path, dir.entry(name)));
+  }
+
+  async readSmall(paths: string[], max: number, inlineMax: number): Promise<(SmallFile | null)[] | null> {
+    for (const p of paths) checkFsPath(p);
+    const s = this.confiner.known;
+    if (!s?.procfd) return null;
+    return readSmallFiles(
+      paths.map((p) => absOf(s.realRoot, parentOf(p))),
+      paths.map(baseName),
+      max,
+      inlineMax,
+    );
   }
 
   /** open + fstat, made synchronously (see fd-io.ts). */

@@ -6,7 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Block, Content } from '../proto/types.ts';
 import { Chunker, type ChunkParams, DEFAULT_CHUNK_PARAMS } from './chunker.ts';
 import { HashWorkerError, WorkerStream } from './hash-worker.ts';
-import type { FileSystem, ReadHandle, Stat } from './types.ts';
+import type { FileSystem, ReadHandle, SmallFile, Stat } from './types.ts';
 import { releaseSlot, SLOT_BYTES, sharedMemory, takeSlot } from './wasm/gear.ts';
 
 /** Files up to this size also carry their bytes in Content.inlineData. */
@@ -42,6 +42,19 @@ export interface HashOptions {
    * and on microtasks only, e.g. for a deterministic simulation; results are identical.
    */
   offload?: boolean;
+}
+
+/**
+ * Files of at most this many bytes are one block under the default chunking: what
+ * FileSystem.readSmall reads and hashes in batches (smallContent makes their Content).
+ */
+export const SMALL_FILE_MAX = DEFAULT_CHUNK_PARAMS.min;
+
+/** The Content of a file readSmall read (default chunking and INLINE_MAX). */
+export function smallContent(f: SmallFile): Content {
+  const size = f.stat.size;
+  const blocks = size > 0 ? [{ offset: 0, length: size, hash: f.hash }] : [];
+  return { size, digest: f.digest, blocks, inlineData: f.inline };
 }
 
 export class ChangedWhileReadingError extends Error {

@@ -27,6 +27,17 @@ export interface ReadHandle {
   close(): Promise<void>;
 }
 
+/** A small file read whole (FileSystem.readSmall): its stat at open, hashes, inline bytes. */
+export interface SmallFile {
+  stat: Stat;
+  /** SHA-256 of the bytes (empty for an empty file). */
+  hash: Uint8Array;
+  /** SHA-256 of `hash`: a one-block content's digest (SHA-256 of nothing for an empty file). */
+  digest: Uint8Array;
+  /** The bytes when size <= inlineMax, else empty. */
+  inline: Uint8Array;
+}
+
 export interface CommitOptions {
   mode: number;
   mtimeMs: number;
@@ -64,6 +75,13 @@ export interface FileSystem {
   readdirStat(path: string): Promise<{ name: string; stat: Stat | null }[]>;
   readlink(path: string): Promise<string>;
   openRead(path: string): Promise<ReadHandle>;
+  /**
+   * Optional fast path: regular files of at most `max` bytes read and hashed in one batch.
+   * An entry is null where that plain case did not hold (the caller looks at the path the
+   * ordinary way, which reports why); the whole answer is null if the fast path is
+   * unavailable.
+   */
+  readSmall?(paths: string[], max: number, inlineMax: number): Promise<(SmallFile | null)[] | null>;
   /** A temp file in the folder that will hold `target` (which must be a directory). */
   createTemp(target: string): Promise<TempFile>;
   mkdir(path: string, mode?: number): Promise<void>;

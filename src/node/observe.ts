@@ -1,7 +1,7 @@
 // Looking at one path on disk: its lstat, and for files their content (hashed in blocks),
 // for links their target. And the comparisons that decide whether the disk still shows
 // what the file index recorded.
-import { type HashOptions, hashFile } from '../fs/hasher.ts';
+import { type HashOptions, hashFile, INLINE_MAX, SMALL_FILE_MAX, smallContent } from '../fs/hasher.ts';
 import type { FileSystem, Stat } from '../fs/types.ts';
 import { sameContent } from '../model/version.ts';
 import { type Content, type Dot, EntryType, type FileEntry, Kind, type Version } from '../proto/types.ts';
@@ -30,6 +30,18 @@ export async function observe(
   }
   if (stat.kind === 'link') return { path, stat, content: null, link: await fs.readlink(path) };
   return { path, stat, content: null, link: '' };
+}
+
+/**
+ * Files of at most SMALL_FILE_MAX bytes looked at in one batch, where the filesystem can
+ * (FileSystem.readSmall). Null where it did not answer: look at that path with observe().
+ */
+export async function observeSmall(fs: FileSystem, paths: string[]): Promise<(Observation | null)[]> {
+  const read = paths.length > 0 ? await fs.readSmall?.(paths, SMALL_FILE_MAX, INLINE_MAX) : null;
+  return paths.map((path, i) => {
+    const f = read?.[i];
+    return f ? { path, stat: f.stat, content: smallContent(f), link: '' } : null;
+  });
 }
 
 export function entryType(stat: Stat): EntryType {

@@ -3,6 +3,8 @@
 // mode), and only what differs is hashed. Renames are matched by inode, then by content;
 // everything is recorded in bounded transactions, deletions last (after every possible
 // rename partner has been seen).
+
+import { SMALL_FILE_MAX } from '../fs/hasher.ts';
 import type { IgnoreRules } from '../fs/ignore.ts';
 import { pathDepth } from '../fs/paths.ts';
 import type { FileSystem, Stat } from '../fs/types.ts';
@@ -12,7 +14,7 @@ import { Txn } from '../log/txn.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Mutex } from '../util/mutex.ts';
 import type { Ingested } from './ingest.ts';
-import { type Observation, observe, statMatches } from './observe.ts';
+import { type Observation, observe, observeSmall, statMatches } from './observe.ts';
 import type { Recorder } from './recorder.ts';
 import { walk } from './walk.ts';
 
@@ -136,18 +138,42 @@ async function observeAll(
   stats: Map<string, Stat>,
   progress: ScanProgress,
 ): Promise<Observation[]> {
-  const out: Observation[] = [];
+  const found: (Observation | null)[] = new Array(paths.length).fill(null);
+  const counted = (i: number, obs: Observation) => {
+    if (obs.stat) found[i] = obs;
+    if (obs.stat?.kind === 'file') {
+      progress.hashedFiles++;
+      progress.hashedBytes += obs.stat.size;
+    }
+  };
+  // Small files in one batch off the main thread where the filesystem can; the rest (and
+  // any it did not answer for) one by one.
+  const small = paths.flatMap((p, i) => {
+    const st = stats.get(p);
+    return st?.kind === 'file' && st.size <= SMALL_FILE_MAX ? [i] : [];
+  });
+  const batch = await observeSmall(
+    o.fs,
+    small.map((i) => paths[i]!),
+  ).catch((err: unknown) => {
+    o.logger.debug('batch read failed; reading one by one', { error: String(err) });
+    return [];
+  });
+  const done = new Set<number>();
+  batch.forEach((obs, k) => {
+    if (obs) {
+      counted(small[k]!, obs);
+      done.add(small[k]!);
+    }
+  });
+  const rest = paths.flatMap((_, i) => (done.has(i) ? [] : [i]));
   let next = 0;
   const worker = async () => {
-    while (next < paths.length) {
-      const path = paths[next++]!;
+    while (next < rest.length) {
+      const i = rest[next++]!;
+      const path = paths[i]!;
       try {
-        const obs = await observe(o.fs, path, undefined, stats.get(path));
-        if (obs.stat) out.push(obs);
-        if (obs.stat?.kind === 'file') {
-          progress.hashedFiles++;
-          progress.hashedBytes += obs.stat.size;
-        }
+        counted(i, await observe(o.fs, path, undefined, stats.get(path)));
       } catch (err) {
         // Changing while we read it, or gone: the watcher (already running) will catch up.
         o.logger.debug('scan could not read; left to the watcher', { path, error: String(err) });
@@ -155,7 +181,7 @@ async function observeAll(
     }
   };
   await Promise.all(Array.from({ length: HASH_PARALLEL }, worker));
-  return out;
+  return found.filter((obs) => obs !== null);
 }
 
 async function recordChunk(
