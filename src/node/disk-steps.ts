@@ -11,6 +11,7 @@ import type { Logger } from '../util/logger.ts';
 import type { Mutex } from '../util/mutex.ts';
 import { dirMode, statMatches } from './observe.ts';
 import type { Action } from './plan.ts';
+import { walk } from './walk.ts';
 
 export interface ReconcileStats {
   written: number;
@@ -58,6 +59,7 @@ export class DiskSteps {
         if (st) txn.setFile(a.to, entryFor(st, a.headPath, a.version));
         // Children keep their inode and times; only their names and versions change (and a
         // folder's permissions, if its version says so).
+        const carried = new Map<string, FileEntry>();
         for (const c of a.children) {
           txn.setFile(c.from, null);
           const moved = { ...c.expect, headPath: c.headPath, version: c.version?.dot ?? null };
@@ -66,7 +68,14 @@ export class DiskSteps {
             if (cst) Object.assign(moved, { mode: cst.mode, ctimeMs: cst.ctimeMs });
           }
           txn.setFile(c.to, moved);
+          carried.set(c.to, moved);
         }
+        // A change inside made just before the rename whose event has not reached the
+        // detector (pendingUnder saw none) now shows under the new name only, while its event
+        // names the old one: a file deleted there stayed in the index under the new name and
+        // was never recorded. Compare the moved tree with what the index carried; the
+        // detector looks at every difference.
+        for (const p of await this.differences(a.to, carried)) mismatched.push(p);
         this.stats.moved += a.children.length + 1;
         return;
       }
@@ -163,6 +172,15 @@ export class DiskSteps {
   }
 
   /** The disk still shows what the index says (else the user changed it). */
+  /** Paths below `dir` where the disk does not show what `indexed` says (either way). */
+  private async differences(dir: string, indexed: Map<string, FileEntry>): Promise<string[]> {
+    const onDisk = await walk(this.o.fs, dir, { ignore: this.o.ignore() });
+    const out: string[] = [];
+    for (const [p, st] of onDisk) if (!statMatches(st, indexed.get(p) ?? null)) out.push(p);
+    for (const p of indexed.keys()) if (!onDisk.has(p)) out.push(p);
+    return out;
+  }
+
   async check(path: string, expect: FileEntry | null, mismatched: string[]): Promise<boolean> {
     const st = await this.o.fs.lstat(path);
     if (statMatches(st, expect)) return true;

@@ -152,6 +152,18 @@ const cases: { nodes: number; seed?: number; bug: string; actions: Action[] }[] 
       { t: 'chmod', k: 0, path: 'a', exec: false },
     ],
   },
+  {
+    nodes: 3,
+    bug: 'a file deleted just before a remote folder rename moved its folder stayed indexed under the new name',
+    actions: [
+      { t: 'write', k: 0, path: 'd/y' },
+      { t: 'write', k: 2, path: 'b' },
+      { t: 'partition', cut: [2] },
+      { t: 'run' },
+      { t: 'mv', k: 0, from: 'd', to: 'b' },
+      { t: 'rm', k: 1, path: 'd/y' },
+    ],
+  },
 ];
 
 for (const c of cases) {
