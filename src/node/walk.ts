@@ -12,6 +12,42 @@ export interface WalkOptions {
   concurrency?: number;
   /** false: only the entries directly in `dir`. */
   recursive?: boolean;
+  /**
+   * false: regular files are listed by kind only (the listing's d_type), as UNSTATED_FILE,
+   * without an lstat each. For a first scan, where every file is read anyway.
+   */
+  statFiles?: boolean;
+}
+
+/**
+ * A regular file listed without its lstat. Every field but the kind is NaN, so it matches
+ * no index entry (statMatches): an unstated file always counts as changed.
+ */
+export const UNSTATED_FILE: Stat = Object.freeze({
+  kind: 'file',
+  size: Number.NaN,
+  mtimeMs: Number.NaN,
+  ctimeMs: Number.NaN,
+  ino: Number.NaN,
+  mode: Number.NaN,
+});
+
+interface Listed {
+  name: string;
+  kind: Stat['kind'];
+  /** null: vanished; undefined: to be taken once the path passed the checks. */
+  stat: Stat | null | undefined;
+}
+
+/** A folder's entries: with their lstat, or (`statFiles` false) files as UNSTATED_FILE. */
+async function listing(fs: FileSystem, dir: string, statFiles: boolean): Promise<Listed[]> {
+  if (statFiles)
+    return (await fs.readdirStat(dir)).map(({ name, stat }) => ({ name, kind: stat?.kind ?? 'other', stat }));
+  return (await fs.readdir(dir)).map(({ name, kind }) => ({
+    name,
+    kind,
+    stat: kind === 'file' ? UNSTATED_FILE : undefined,
+  }));
 }
 
 /** Every path below `dir` (not `dir` itself) with its lstat. */
@@ -36,25 +72,26 @@ export async function walk(fs: FileSystem, dir: string, opts: WalkOptions): Prom
       }
     };
     const listDir = async (d: string) => {
-      let entries: Awaited<ReturnType<FileSystem['readdirStat']>>;
+      let entries: Listed[];
       try {
-        entries = await fs.readdirStat(d);
+        entries = await listing(fs, d, opts.statFiles !== false);
       } catch (err) {
         if ((err as { code?: string }).code === 'ERR_NOT_FOUND') return; // vanished meanwhile
         throw err;
       }
-      for (const { name, stat: st } of entries) {
+      for (const { name, kind, stat } of entries) {
         const path = d === '' ? name : `${d}/${name}`;
-        const isDir = st?.kind === 'dir';
+        const isDir = kind === 'dir';
         const problem = pathProblem(path);
         if (problem !== null) {
           if (!opts.ignore.ignores(path, isDir)) opts.onSkip?.(path, problem);
           continue;
         }
         if (opts.ignore.ignores(path, isDir)) continue;
+        const st = stat === undefined ? await fs.lstat(path) : stat;
         if (!st || st.kind === 'other') continue;
         out.set(path, st);
-        if (isDir && opts.recursive !== false) queue.push(path);
+        if (st.kind === 'dir' && opts.recursive !== false) queue.push(path);
       }
     };
     pump();
