@@ -48,6 +48,12 @@ export interface ScanResult {
 
 const CHUNK = 1000;
 const HASH_PARALLEL = 4;
+/**
+ * Fewer small-file candidates than this in a chunk are read in-line: the batch reader's
+ * thread costs ~10 MiB and pays off only for many files (a first start lists files without
+ * their sizes, so a lone 2 GiB file is a candidate too).
+ */
+const SMALL_BATCH_MIN = 64;
 
 export async function scan(o: ScanOptions): Promise<ScanResult> {
   const progress: ScanProgress = {
@@ -166,7 +172,7 @@ async function observeAll(
   });
   const batch = await observeSmall(
     o.fs,
-    small.map((i) => paths[i]!),
+    small.length >= SMALL_BATCH_MIN ? small.map((i) => paths[i]!) : [],
   ).catch((err: unknown) => {
     o.logger.debug('batch read failed; reading one by one', { error: String(err) });
     return [];
