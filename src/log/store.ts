@@ -277,6 +277,12 @@ export class Store {
     }
   }
 
+  /** Nothing is indexed (a first start). */
+  async indexEmpty(): Promise<boolean> {
+    for await (const _ of this.db.keys({ ...K.allFiles, limit: 1 })) return false;
+    return true;
+  }
+
   /** The indexed path that last held this inode (rename detection). */
   pathOfInode(ino: number): string | null {
     const key = K.inode(ino);

@@ -171,7 +171,6 @@ export class DiskSteps {
     return this.o.fs.lstat(path);
   }
 
-  /** The disk still shows what the index says (else the user changed it). */
   /** Paths below `dir` where the disk does not show what `indexed` says (either way). */
   private async differences(dir: string, indexed: Map<string, FileEntry>): Promise<string[]> {
     const onDisk = await walk(this.o.fs, dir, { ignore: this.o.ignore() });
@@ -181,6 +180,7 @@ export class DiskSteps {
     return out;
   }
 
+  /** The disk still shows what the index says (else the user changed it). */
   async check(path: string, expect: FileEntry | null, mismatched: string[]): Promise<boolean> {
     const st = await this.o.fs.lstat(path);
     if (statMatches(st, expect)) return true;

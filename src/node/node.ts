@@ -145,7 +145,7 @@ export class Node implements SessionHost {
     this.members.load(await this.store.members(), await this.store.refusals());
     this.members.updateSelf(this.store.clock());
     const markerThere = await this.markerPresent();
-    const hadIndex = (await this.indexEmpty()) === false;
+    const hadIndex = (await this.store.indexEmpty()) === false;
     if (!markerThere) {
       if (hadIndex) {
         this.logger.error(
@@ -195,11 +195,6 @@ export class Node implements SessionHost {
     this.majority.check();
     this.started = true;
     this.armAntiEntropy();
-  }
-
-  private async indexEmpty(): Promise<boolean> {
-    for await (const _ of this.store.files()) return false;
-    return true;
   }
 
   private async markerPresent(): Promise<boolean> {
