@@ -173,10 +173,14 @@ export class DiskSteps {
 
   /** Paths below `dir` where the disk does not show what `indexed` says (either way). */
   private async differences(dir: string, indexed: Map<string, FileEntry>): Promise<string[]> {
-    const onDisk = await walk(this.o.fs, dir, { ignore: this.o.ignore() });
+    const ignore = this.o.ignore();
+    const onDisk = await walk(this.o.fs, dir, { ignore });
     const out: string[] = [];
     for (const [p, st] of onDisk) if (!statMatches(st, indexed.get(p) ?? null)) out.push(p);
-    for (const p of indexed.keys()) if (!onDisk.has(p)) out.push(p);
+    // The walk skips ignored paths: one indexed before the rules changed is no difference
+    // (the detector would never record it, and the move's heads would wait on it).
+    for (const [p, e] of indexed)
+      if (!onDisk.has(p) && !ignore.ignores(p, e.type === EntryType.Directory)) out.push(p);
     return out;
   }
 

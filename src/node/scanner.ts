@@ -152,9 +152,9 @@ async function observeAll(
   const found: (Observation | null)[] = new Array(paths.length).fill(null);
   const counted = (i: number, obs: Observation) => {
     if (obs.stat) found[i] = obs;
-    if (obs.stat?.kind === 'file' && stats.get(obs.path) === UNSTATED_FILE)
-      progress.totalBytes += obs.stat.size;
     if (obs.stat?.kind === 'file') {
+      // A first start's walk did not know the size (walk.ts): the total grows as files are read.
+      if (stats.get(obs.path) === UNSTATED_FILE) progress.totalBytes += obs.stat.size;
       progress.hashedFiles++;
       progress.hashedBytes += obs.stat.size;
     }
@@ -169,17 +169,13 @@ async function observeAll(
     o.fs,
     small.length >= SMALL_BATCH_MIN ? small.map((i) => paths[i]!) : [],
   ).catch((err: unknown) => {
-    o.logger.debug('batch read failed; reading one by one', { error: String(err) });
+    // Slower, not wrong: every path is then read the ordinary way.
+    o.logger.warn('batch read of small files failed; reading one by one', { error: String(err) });
     return [];
   });
-  const done = new Set<number>();
-  batch.forEach((obs, k) => {
-    if (obs) {
-      counted(small[k]!, obs);
-      done.add(small[k]!);
-    }
-  });
-  const rest = paths.flatMap((_, i) => (done.has(i) ? [] : [i]));
+  for (const [k, obs] of batch.entries()) if (obs) counted(small[k]!, obs);
+  // A batch answer always has a stat, so what is still unfound is what is left to read.
+  const rest = paths.flatMap((_, i) => (found[i] === null ? [i] : []));
   let next = 0;
   const worker = async () => {
     while (next < rest.length) {
