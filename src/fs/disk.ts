@@ -66,14 +66,33 @@ export class DiskFs implements FileSystem {
   }
 
   private pins: PinCache | null = null;
+  /** Folder moves and removals of ours under way (see disk-pins.ts). */
+  private folderChanges = 0;
+
+  private pinCache(realRoot: string): PinCache {
+    this.pins ??= new PinCache(realRoot, () => this.folderChanges === 0);
+    return this.pins;
+  }
+
+  /** Runs a rename or rmdir, which may move or remove a folder that a cached handle names. */
+  private async changingFolders<T>(fn: () => Promise<T>): Promise<T> {
+    this.folderChanges++;
+    this.pins?.forgetVerified();
+    try {
+      return await fn();
+    } finally {
+      this.folderChanges--;
+      this.pins?.forgetVerified();
+    }
+  }
 
   /** Fast path (Linux): lstat through a cached, re-verified folder handle. undefined = use the slow path. */
   private quickLstat(path: string): Stat | null | undefined {
     const s = this.confiner.known;
     if (!s?.procfd || path === '') return undefined;
-    this.pins ??= new PinCache(s.realRoot);
+    const pins = this.pinCache(s.realRoot);
     try {
-      const st = this.pins.lstat(parentOf(path), baseName(path));
+      const st = pins.lstat(parentOf(path), baseName(path));
       if (st !== undefined) return st === null ? null : toStat(st);
       // The folder could not be pinned. Below a missing folder or a plain file nothing
       // exists (the slow path's rule too), which the nearest ancestor that pins can show:
@@ -151,8 +170,7 @@ export class DiskFs implements FileSystem {
     const s = this.confiner.known;
     if (s?.procfd) {
       // Fast path: the folder through a cached, re-verified handle (see disk-pins.ts).
-      this.pins ??= new PinCache(s.realRoot);
-      const via = this.pins.entry(parentOf(path), baseName(path));
+      const via = this.pinCache(s.realRoot).entry(parentOf(path), baseName(path));
       if (via !== null) return this.openFd(path, via);
     }
     return this.inEntry(path, async (dir, name) => this.openFd(path, dir.entry(name)));
@@ -254,7 +272,7 @@ export class DiskFs implements FileSystem {
 
   async rmdir(path: string): Promise<void> {
     checkSyncedPath(path);
-    await this.inEntry(path, (dir, name) => rmdir(dir.entry(name)));
+    await this.changingFolders(() => this.inEntry(path, (dir, name) => rmdir(dir.entry(name))));
   }
 
   async unlink(path: string): Promise<void> {
@@ -265,7 +283,7 @@ export class DiskFs implements FileSystem {
   async rename(from: string, to: string): Promise<void> {
     checkFsPath(from);
     checkFsPath(to);
-    await this.confiner.exclusive(() => this.move(from, to));
+    await this.changingFolders(() => this.confiner.exclusive(() => this.move(from, to)));
   }
 
   private async move(from: string, to: string): Promise<void> {
