@@ -5,7 +5,8 @@
 import { sameDot } from '../clock/vector.ts';
 import { pathDepth as depth } from '../fs/paths.ts';
 import { sameContent } from '../model/version.ts';
-import { EntryType, type FileEntry, Kind, type Version } from '../proto/types.ts';
+import { type Content, EntryType, type FileEntry, Kind, type Version } from '../proto/types.ts';
+import { hexOf } from '../util/hex.ts';
 
 export interface Slot {
   diskPath: string;
@@ -81,11 +82,17 @@ export function plan(
   indexedUnder: (dir: string) => readonly string[] = () => [],
 ): Action[] {
   const work = slots.filter((s) => !settled(s)).sort((a, b) => depth(a.diskPath) - depth(b.diskPath));
-  // Files whose data is on its way out of their path: sources to move rather than copy.
+  // Files whose data is on its way out of their path: sources to move rather than copy,
+  // grouped by content (a folder of 1,000 files renamed: one lookup each, not a scan).
   const leaving = new Map<string, FileEntry>();
+  const leavingByContent = new Map<string, { paths: string[]; next: number }>();
   for (const s of work) {
     if (s.current?.type === EntryType.File && !(s.desired && holdsData(s.current, s.desired))) {
       leaving.set(s.diskPath, s.current);
+      const key = contentKey(s.current.content);
+      const group = leavingByContent.get(key);
+      if (group) group.paths.push(s.diskPath);
+      else leavingByContent.set(key, { paths: [s.diskPath], next: 0 });
     }
   }
   const moves: Action[] = [];
@@ -95,19 +102,25 @@ export function plan(
     const d = s.desired;
     if (!d || d.kind !== Kind.Put || (s.current && holdsData(s.current, d))) continue;
     if (s.current && !leaving.has(s.diskPath)) continue;
-    const source = [...leaving].find(
-      ([p, e]) => !taken.has(p) && p !== s.diskPath && sameContent(e.content, d.content),
-    );
-    if (!source) continue;
-    taken.add(source[0]);
+    // The first source in work order not taken yet, as a scan of `leaving` would find.
+    const group = leavingByContent.get(contentKey(d.content));
+    if (!group) continue;
+    while (group.next < group.paths.length && taken.has(group.paths[group.next]!)) group.next++;
+    let from: string | undefined;
+    for (let i = group.next; i < group.paths.length && from === undefined; i++) {
+      const p = group.paths[i]!;
+      if (!taken.has(p) && p !== s.diskPath) from = p;
+    }
+    if (from === undefined) continue;
+    taken.add(from);
     movedInto.add(s.diskPath);
     moves.push({
       kind: 'move',
-      from: source[0],
+      from,
       to: s.diskPath,
       headPath: s.headPath,
       version: d,
-      expect: source[1],
+      expect: leaving.get(from)!,
       expectTo: s.current,
     });
   }
@@ -185,7 +198,13 @@ function collapseFolderMoves(
     const rel = firstMove.from.slice(S.length);
     if (!firstMove.to.endsWith(rel)) continue;
     const T = firstMove.to.slice(0, firstMove.to.length - rel.length);
-    const target = mkdirs.find((m) => m.kind === 'mkdir' && m.path === T && !m.expect);
+    // New folders by path and moves by source: the first of each, as find() would give.
+    const newDirs = new Map<string, Action>();
+    for (const m of mkdirs)
+      if (m.kind === 'mkdir' && !m.expect && !newDirs.has(m.path)) newDirs.set(m.path, m);
+    const movesFrom = new Map<string, Action>();
+    for (const m of moves) if (m.kind === 'move' && !movesFrom.has(m.from)) movesFrom.set(m.from, m);
+    const target = newDirs.get(T);
     if (target?.kind !== 'mkdir' || T.startsWith(`${S}/`)) continue;
     const children: Extract<Action, { kind: 'moveDir' }>['children'] = [];
     let ok = true;
@@ -193,15 +212,15 @@ function collapseFolderMoves(
       const to = T + s.diskPath.slice(S.length);
       const cur = s.current!;
       if (cur.type === EntryType.Directory) {
-        const mk = mkdirs.find((m) => m.kind === 'mkdir' && m.path === to && !m.expect);
+        const mk = newDirs.get(to);
         if (mk?.kind !== 'mkdir' || s.desired !== undefined) {
           ok = false;
           break;
         }
         children.push({ from: s.diskPath, to, headPath: mk.headPath, version: mk.version, expect: cur });
       } else {
-        const mv = moves.find((m) => m.kind === 'move' && m.from === s.diskPath && m.to === to);
-        if (mv?.kind !== 'move' || mv.expectTo) {
+        const mv = movesFrom.get(s.diskPath);
+        if (mv?.kind !== 'move' || mv.to !== to || mv.expectTo) {
           ok = false;
           break;
         }
@@ -229,8 +248,16 @@ function collapseFolderMoves(
   }
 }
 
+/** Drops the matching actions in place, keeping the order (one pass: splicing each was quadratic). */
 function remove(list: Action[], pred: (a: Action) => boolean): void {
-  for (let i = list.length - 1; i >= 0; i--) if (pred(list[i]!)) list.splice(i, 1);
+  let kept = 0;
+  for (const a of list) if (!pred(a)) list[kept++] = a;
+  list.length = kept;
+}
+
+/** Equal keys exactly when sameContent holds: size and digest; no content is its own key. */
+function contentKey(c: Content | null): string {
+  return c ? `${c.size}:${hexOf(c.digest)}` : '-';
 }
 
 /** A move into a path that another move empties goes after it (and then expects it empty). */

@@ -116,3 +116,60 @@ test('removals come after writes, deepest folders first', () => {
   ];
   assert.deepEqual(kinds(slots), ['write n', 'remove x/y/z', 'rmdir x/y', 'rmdir x']);
 });
+
+test('files with the same content pair up with sources in order, each source used once', () => {
+  // Three identical files leave, two arrive (one arrives where a source was): each arrival
+  // takes the first source not yet taken and not its own path; the rest are removed.
+  const same = (seq: number) => ver(seq, Kind.Put, 9);
+  const slots: Slot[] = [
+    { diskPath: 'a', headPath: 'a', desired: undefined, current: entry('a', same(1)) },
+    { diskPath: 'b', headPath: 'b', desired: ver(5, Kind.Put, 8), current: entry('b', same(2)) },
+    { diskPath: 'c', headPath: 'c', desired: undefined, current: entry('c', same(3)) },
+    { diskPath: 'x', headPath: 'x', desired: same(4), current: null },
+    { diskPath: 'y', headPath: 'y', desired: same(6), current: null },
+  ];
+  assert.deepEqual(kinds(slots), ['move a->x', 'move b->y', 'write b', 'remove c']);
+});
+
+test('a folder of 2,000 files renamed is one rename with every entry as a child', () => {
+  const n = 2000;
+  const slots: Slot[] = [
+    {
+      diskPath: 'src',
+      headPath: 'src',
+      desired: undefined,
+      current: entry('src', ver(1, Kind.Mkdir), EntryType.Directory),
+    },
+    { diskPath: 'dst', headPath: 'dst', desired: ver(2, Kind.Mkdir), current: null },
+  ];
+  for (let i = 0; i < n; i++) {
+    // Pairs of files share a content: the children must still map name to same name.
+    const tag = 10 + (i >> 1);
+    slots.push({
+      diskPath: `src/f${i}`,
+      headPath: `src/f${i}`,
+      desired: undefined,
+      current: entry(`src/f${i}`, ver(3 + i, Kind.Put, tag)),
+    });
+    slots.push({
+      diskPath: `dst/f${i}`,
+      headPath: `dst/f${i}`,
+      desired: ver(3 + n + i, Kind.Put, tag),
+      current: null,
+    });
+  }
+  const actions = plan(slots, (dir) =>
+    dir === 'src'
+      ? slots
+          .slice(2)
+          .filter((_, k) => k % 2 === 0)
+          .map((s) => s.diskPath)
+      : [],
+  );
+  assert.equal(actions.length, 1);
+  const [a] = actions;
+  assert.equal(a?.kind, 'moveDir');
+  if (a?.kind !== 'moveDir') return;
+  assert.equal(a.children.length, n);
+  for (const c of a.children) assert.equal(c.to, `dst${c.from.slice(3)}`);
+});
