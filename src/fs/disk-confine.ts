@@ -13,7 +13,7 @@
 // Elsewhere ('lstat'): every component is lstat-ed immediately before each operation, and
 // operations run one at a time (exclusive), so the node cannot race itself; a concurrent
 // local process could still swap a component between check and use (see SECURITY.md).
-import { constants as C, closeSync, fstatSync, openSync, readlinkSync } from 'node:fs';
+import { constants as C, closeSync, fstatSync, fsync, openSync, readlinkSync } from 'node:fs';
 import { chmod, lchmod, lstat, open, readlink, realpath } from 'node:fs/promises';
 import { AncestorError } from './ancestor-error.ts';
 import { errnoOf, isMissing, toFsError } from './disk-errors.ts';
@@ -56,12 +56,17 @@ export function absOf(realRoot: string, rel: string): string {
   return realRoot === '/' ? `/${rel}` : `${realRoot}/${rel}`;
 }
 
+/**
+ * fsync a folder. Opening and closing it are metadata calls of microseconds, made here;
+ * only the fsync goes to the thread pool (a 5,000-file burst syncs its 50 folders once per
+ * group commit: three pool round trips each were ~0.1 s of the receiver's main thread).
+ */
 async function syncDirAt(osPath: string, flags: number): Promise<void> {
-  const fh = await open(osPath, C.O_RDONLY | C.O_DIRECTORY | flags);
+  const fd = openSync(osPath, C.O_RDONLY | C.O_DIRECTORY | flags);
   try {
-    await fh.sync();
+    await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
