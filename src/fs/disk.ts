@@ -41,6 +41,23 @@ export interface DiskFsOptions {
   random?: (n: number) => Uint8Array;
 }
 
+/**
+ * Random bytes for temp names, cut from a 4 KiB draw: a draw per name cost ~10 µs (1.5% of
+ * a 5,000-file burst's receiver). They only need to be hard to guess; O_EXCL does the rest.
+ */
+const RANDOM_POOL = 4096;
+let randomPool = new Uint8Array(0);
+let randomAt = 0;
+function pooledRandom(n: number): Uint8Array {
+  if (n > RANDOM_POOL) return randomBytes(n);
+  if (randomAt + n > randomPool.length) {
+    randomPool = randomBytes(RANDOM_POOL);
+    randomAt = 0;
+  }
+  randomAt += n;
+  return randomPool.subarray(randomAt - n, randomAt);
+}
+
 function join(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
 }
@@ -57,7 +74,7 @@ export class DiskFs implements FileSystem {
     if (!isAbsolute(root)) throw new Error(`DiskFs root must be an absolute path: ${root}`);
     this.confiner = new Confiner(root, opts.confine ?? 'auto');
     this.modeMask = opts.modeMask ?? 0o777;
-    this.random = opts.random ?? randomBytes;
+    this.random = opts.random ?? pooledRandom;
   }
 
   /** The confinement mechanism in use: 'procfd' (race-free) or 'lstat' (check then act). */
