@@ -277,6 +277,11 @@ export class Store {
     }
   }
 
+  /** Indexed paths in a range, without reading their entries (keys only). */
+  async *filePaths(range: { gt: string; lt: string } = K.allFiles): AsyncGenerator<string> {
+    for await (const key of this.db.keys(range)) yield keyPath(key);
+  }
+
   /** Nothing is indexed (a first start). */
   async indexEmpty(): Promise<boolean> {
     for await (const _ of this.db.keys({ ...K.allFiles, limit: 1 })) return false;

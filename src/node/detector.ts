@@ -232,7 +232,7 @@ export class Detector {
         if (!entry) return;
         if (!this.vanished.has(p)) this.vanished.set(p, this.o.env.now());
         if (entry.type === EntryType.Directory) {
-          for await (const [child] of store.files(K.filesUnder(p))) {
+          for await (const child of store.filePaths(K.filesUnder(p))) {
             if (!this.vanished.has(child)) this.vanished.set(child, this.o.env.now());
           }
         }
@@ -267,7 +267,7 @@ export class Detector {
       if (from && from !== p && !isWithin(p, from) && (await fs.lstat(from))?.ino !== stat.ino) {
         this.vanished.set(from, this.o.env.now());
         if (fromEntry?.type === EntryType.Directory) {
-          for await (const [child] of store.files(K.filesUnder(from)))
+          for await (const child of store.filePaths(K.filesUnder(from)))
             this.vanished.set(child, this.o.env.now());
         }
       }
@@ -330,7 +330,7 @@ export class Detector {
       // A moved directory: look at everything now indexed below its new name.
       for (const [, to] of renamed) {
         const below: string[] = [to];
-        for await (const [p] of store.files(K.filesUnder(to))) below.push(p);
+        for await (const p of store.filePaths(K.filesUnder(to))) below.push(p);
         this.touch(below, 0);
       }
       // A renamed path that was still waiting in the vanished list has been accounted for.

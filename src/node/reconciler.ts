@@ -187,7 +187,7 @@ export class Reconciler {
     for (const sl of slots) {
       if (sl.current?.type !== EntryType.Directory || sl.desired !== undefined) continue;
       const paths: string[] = [];
-      for await (const [p] of this.o.store.files(K.filesUnder(sl.diskPath))) paths.push(p);
+      for await (const p of this.o.store.filePaths(K.filesUnder(sl.diskPath))) paths.push(p);
       under.set(sl.diskPath, paths);
     }
     const actions = plan(slots, (dir) => under.get(dir) ?? []);
