@@ -11,6 +11,14 @@ import { hexOf } from '../util/hex.ts';
 import { verify } from './content.ts';
 import { statMatches } from './observe.ts';
 
+/** Blocks `count` in a row that file `path` holds back to back from offset `at`. */
+export interface TrustedRun {
+  path: string;
+  at: number;
+  count: number;
+  bytes: number;
+}
+
 interface OpenFile {
   handle: ReadHandle;
   stat: Stat;
@@ -51,6 +59,63 @@ export class LocalBlocks {
     const loc = this.store.blockLocation(block.hash);
     if (loc && !tried.has(loc.path)) return this.readFrom(loc.path, block, hex, loc.offset, into);
     return null;
+  }
+
+  /**
+   * The longest run of `blocks[from..]` that one hinted file holds back to back, every block
+   * trusted there (listed at that very offset by the file's index entry, whose stat still
+   * matches the disk): such a run is read in one piece (readRun), not block by block. At
+   * most `maxBytes`; null if `blocks[from]` does not start a run of two or more.
+   */
+  async trustedRun(
+    blocks: readonly Block[],
+    from: number,
+    hints: readonly string[],
+    maxBytes: number,
+  ): Promise<TrustedRun | null> {
+    const first = blocks[from];
+    if (!first) return null;
+    const tried = new Set<string>();
+    for (const path of hints) {
+      if (tried.has(path)) continue;
+      tried.add(path);
+      const f = await this.openFile(path);
+      const at = f?.trusted.get(hexOf(first.hash));
+      if (!f || at === undefined) continue;
+      let bytes = first.length;
+      let next = from + 1;
+      for (; next < blocks.length; next++) {
+        const b = blocks[next]!;
+        if (bytes + b.length > maxBytes || f.trusted.get(hexOf(b.hash)) !== at + bytes) break;
+        bytes += b.length;
+      }
+      if (next - from >= 2) return { path, at, count: next - from, bytes };
+    }
+    return null;
+  }
+
+  /**
+   * Fill `into` from a run trustedRun found. False if the file changed meanwhile (or could
+   * not be read): then nothing of it is trusted, and the caller takes the blocks one by one.
+   */
+  async readRun(run: TrustedRun, into: Uint8Array): Promise<boolean> {
+    const f = this.files.get(run.path);
+    if (!f || into.length !== run.bytes) return false;
+    try {
+      for (let got = 0; got < run.bytes; ) {
+        const n = await f.handle.read(into, got, run.bytes - got, run.at + got);
+        if (n === 0) return false;
+        got += n;
+      }
+      if (sameStat(await f.handle.stat(), f.stat)) {
+        f.usedMs = this.env.now();
+        return true;
+      }
+    } catch {
+      // dropped below
+    }
+    this.drop(run.path);
+    return false;
   }
 
   private async readFrom(

@@ -55,7 +55,7 @@ function memoryTemp(size: number): TempFile & { bytes: Uint8Array } {
   };
 }
 
-const noLocalBlocks = { read: async () => null } as unknown as LocalBlocks;
+const noLocalBlocks = { read: async () => null, trustedRun: async () => null } as unknown as LocalBlocks;
 
 /** A peer under the test's control: fetches wait until the test answers them. */
 class ManualFetcher implements BlockFetcher {

@@ -1,0 +1,148 @@
+// Assembling a new version from the old one on disk: blocks the old file holds back to back,
+// trusted through its index entry, are read as one run; if the file changes under the run,
+// every block of it is verified one by one instead, and nothing unverified is written.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { MemoryLevel } from 'memory-level';
+import { DiskFs } from '../../src/fs/disk.ts';
+import type { TempFile } from '../../src/fs/types.ts';
+import { type Db, Store } from '../../src/log/store.ts';
+import { Txn } from '../../src/log/txn.ts';
+import { type BlockFetcher, ContentAssembler, sha256 } from '../../src/node/content.ts';
+import { entryFor } from '../../src/node/disk-steps.ts';
+import { LocalBlocks } from '../../src/node/local-blocks.ts';
+import type { Block, Content } from '../../src/proto/types.ts';
+import { realEnv } from '../../src/util/env.ts';
+import { cleanupAll, makeTempDir } from '../harness/tmp.ts';
+
+after(cleanupAll);
+
+/** 4 KiB blocks, except that one ends at each offset in `cuts` (up to 8 KiB long then). */
+function contentOf(data: Uint8Array, cuts: number[] = []): Content {
+  const blocks: Block[] = [];
+  let off = 0;
+  while (off < data.length) {
+    const cut = cuts.find((c) => c > off && c <= off + 8192);
+    const end = Math.min(cut ?? off + 4096, data.length);
+    const part = data.subarray(off, end);
+    blocks.push({ offset: off, length: part.length, hash: sha256(part) });
+    off = end;
+  }
+  return { size: data.length, digest: sha256(data), blocks, inlineData: new Uint8Array() };
+}
+
+function memoryTemp(size: number): TempFile & { bytes: Uint8Array; writes: number[] } {
+  const bytes = new Uint8Array(size);
+  const writes: number[] = [];
+  return {
+    path: '.resonate-tmp-test',
+    bytes,
+    writes,
+    async write(data: Uint8Array, position: number) {
+      writes.push(data.length);
+      bytes.set(data, position);
+    },
+    async prepare() {},
+    async commit() {
+      throw new Error('not used');
+    },
+    async abort() {},
+  };
+}
+
+/** A peer that has every block of `data` (and counts what it was asked for). */
+function peerWith(data: Uint8Array): BlockFetcher & { asked: number } {
+  const p = {
+    asked: 0,
+    async fetch(block: Block) {
+      p.asked++;
+      for (let off = 0; off + block.length <= data.length; off++) {
+        const part = data.subarray(off, off + block.length);
+        if (sha256(part).equals(block.hash)) return part;
+      }
+      return null;
+    },
+  };
+  return p;
+}
+
+async function setup(old: Uint8Array) {
+  const root = await makeTempDir('resonate-runs-');
+  writeFileSync(join(root, 'f'), old);
+  const fs = new DiskFs(root);
+  const db = new MemoryLevel<string, Uint8Array>({ valueEncoding: 'view' }) as unknown as Db;
+  const store = await Store.open(db, { random: randomBytes, nodeId: 'n' });
+  const st = (await fs.lstat('f'))!;
+  const txn = new Txn(store);
+  txn.setFile('f', { ...entryFor(st, 'f', null), content: contentOf(old) });
+  await txn.commit();
+  return { root, fs, store, local: new LocalBlocks(fs, store, realEnv) };
+}
+
+test('an insertion at the front: the rest comes from the old file in runs, not per block', async () => {
+  const old = randomBytes(3 * 1024 * 1024 + 123);
+  const { local } = await setup(old);
+  try {
+    const next = Buffer.concat([Buffer.from([7]), old]);
+    // The first block ends right after the new byte; from there the old blocks follow.
+    const content = contentOf(next, [4097]);
+    const tmp = memoryTemp(next.length);
+    const peer = peerWith(next);
+    const stats = await new ContentAssembler(local, peer).fill(tmp, 'f', content, ['f']);
+    assert.ok(Buffer.from(tmp.bytes).equals(next), 'the assembled bytes are the new version');
+    assert.equal(peer.asked, 1, 'only the new first block is fetched');
+    assert.equal(stats.localBytes, next.length - 4097);
+    assert.ok(tmp.writes.length <= 6, `a few large writes, not one per block (${tmp.writes.length})`);
+  } finally {
+    local.close();
+  }
+});
+
+test('a file changed under a run: its blocks are verified one by one', async () => {
+  const old = randomBytes(64 * 1024);
+  const { root, local } = await setup(old);
+  try {
+    const content = contentOf(old);
+    const run = await local.trustedRun(content.blocks, 0, ['f'], 1 << 20);
+    assert.deepEqual(run && { at: run.at, count: run.count, bytes: run.bytes }, {
+      at: 0,
+      count: 16,
+      bytes: 64 * 1024,
+    });
+    // Rewritten in place with other bytes (same size): the run must not be trusted now.
+    const other = randomBytes(64 * 1024);
+    writeFileSync(join(root, 'f'), other);
+    const buf = new Uint8Array(run!.bytes);
+    assert.equal(await local.readRun(run!, buf), false);
+    const tmp = memoryTemp(old.length);
+    const peer = peerWith(old);
+    await new ContentAssembler(local, peer).fill(tmp, 'f', content, ['f']);
+    assert.ok(Buffer.from(tmp.bytes).equals(old), 'the version asked for, not the changed file');
+    assert.equal(peer.asked, 16, 'every block came from the peer');
+  } finally {
+    local.close();
+  }
+});
+
+test('blocks the old file does not hold in order are not a run', async () => {
+  const old = randomBytes(32 * 1024);
+  const { local } = await setup(old);
+  try {
+    const c = contentOf(old);
+    // Swap two halves: each block is still trusted, but not back to back.
+    const swapped = Buffer.concat([old.subarray(16 * 1024), old.subarray(0, 16 * 1024)]);
+    const content = contentOf(swapped);
+    const run = await local.trustedRun(content.blocks, 0, ['f'], 1 << 20);
+    assert.equal(run?.count, 4, 'the run ends where the old file does not continue');
+    assert.equal(run?.at, 16 * 1024);
+    const tmp = memoryTemp(swapped.length);
+    await new ContentAssembler(local, peerWith(swapped)).fill(tmp, 'f', content, ['f']);
+    assert.ok(Buffer.from(tmp.bytes).equals(swapped));
+    assert.equal(c.blocks.length, 8);
+  } finally {
+    local.close();
+  }
+});
