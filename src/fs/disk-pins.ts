@@ -5,11 +5,11 @@
 // few syscalls are made synchronously: microseconds on a local disk).
 // The check is made once per folder per turn of the event loop, not at every use: a burst
 // asks for the same few folders thousands of times in one turn (5,000 new files: ~20,000
-// checks, 0.2 s of the sender's 2.5 s). Within a turn nothing of ours runs in between but
-// DiskFs itself, and while it moves or removes a folder (on the thread pool) every use is
-// checked, as before, and the turn's checks are forgotten; another
-// process moving a folder races a per-use check just as well (it may move it right after),
-// and its events bring the path back to be looked at.
+// checks, 0.2 s of the sender's 2.5 s). Of our own code only DiskFs moves or removes
+// folders: while it does (on the thread pool) every use is checked, as before, and the
+// turn's checks are forgotten. Another process moving a folder races a per-use check just
+// as well (it may move it right after the check), and its events bring the path back to
+// be looked at.
 import { constants as C, closeSync, lstatSync, openSync, readlinkSync, type Stats } from 'node:fs';
 import { absOf } from './disk-confine.ts';
 
