@@ -101,21 +101,9 @@ export class LocalBlocks {
   async readRun(run: TrustedRun, into: Uint8Array): Promise<boolean> {
     const f = this.files.get(run.path);
     if (!f || into.length !== run.bytes) return false;
-    try {
-      for (let got = 0; got < run.bytes; ) {
-        const n = await f.handle.read(into, got, run.bytes - got, run.at + got);
-        if (n === 0) return false;
-        got += n;
-      }
-      if (sameStat(await f.handle.stat(), f.stat)) {
-        f.usedMs = this.env.now();
-        return true;
-      }
-    } catch {
-      // dropped below
-    }
-    this.drop(run.path);
-    return false;
+    const got = await this.readAt(run.path, f, into, run.at);
+    if (got === 'same') f.usedMs = this.env.now();
+    return got === 'same';
   }
 
   private async readFrom(
@@ -130,25 +118,37 @@ export class LocalBlocks {
     const at = f.trusted.get(hex) ?? offset;
     if (at === null || at === undefined) return null;
     const buf = into ?? new Uint8Array(block.length);
-    let got = 0;
+    const got = await this.readAt(path, f, buf, at);
+    if (got === 'short' || got === 'failed') return null;
+    if (got === 'same' && f.trusted.get(hex) === at) return buf;
+    return verify(buf, block) ? buf : null;
+  }
+
+  /**
+   * Fill `into` from offset `at` of an open file. 'same': read whole, the file's stat
+   * unchanged since it was opened. 'changed': read whole, but the file was written meanwhile,
+   * so nothing about it is trusted any more (it is dropped). 'short': it ended first.
+   * 'failed': a read error (dropped).
+   */
+  private async readAt(
+    path: string,
+    f: OpenFile,
+    into: Uint8Array,
+    at: number,
+  ): Promise<'same' | 'changed' | 'short' | 'failed'> {
     try {
-      while (got < block.length) {
-        const n = await f.handle.read(buf, got, block.length - got, at + got);
-        if (n === 0) return null;
+      for (let got = 0; got < into.length; ) {
+        const n = await f.handle.read(into, got, into.length - got, at + got);
+        if (n === 0) return 'short';
         got += n;
       }
-      // Changed since we opened it (written in place)? Then nothing about it is trusted.
-      const now = await f.handle.stat();
-      if (!sameStat(now, f.stat)) {
-        this.drop(path);
-        return verify(buf, block) ? buf : null;
-      }
+      if (sameStat(await f.handle.stat(), f.stat)) return 'same';
+      this.drop(path);
+      return 'changed';
     } catch {
       this.drop(path);
-      return null;
+      return 'failed';
     }
-    if (f.trusted.get(hex) === at) return buf;
-    return verify(buf, block) ? buf : null;
   }
 
   private async openFile(path: string): Promise<OpenFile | null> {
