@@ -106,11 +106,7 @@ export class Txn {
 
   setFile(path: string, entry: FileEntry | null): void {
     const old = this.getFile(path);
-    for (const b of blocksOf(old)) {
-      const loc = this.blockLocation(b.hash);
-      if (loc && loc.path === path) this.setBlock(b.hash, null);
-    }
-    for (const b of blocksOf(entry)) this.setBlock(b.hash, { path, offset: b.offset, length: b.length });
+    this.moveBlockRecords(path, blocksOf(old), blocksOf(entry));
     if (old?.ino && this.pathOfInode(old.ino) === path) {
       this.inodes.set(old.ino, null);
       this.writes.set(K.inode(old.ino), null);
@@ -138,8 +134,28 @@ export class Txn {
     return b !== undefined ? b : this.store.blockLocation(hash);
   }
 
-  private setBlock(hash: Uint8Array, loc: BlockLocation | null): void {
-    this.blocks.set(hexOf(hash), loc);
+  /**
+   * Block index records for a file going from `before` to `after`. A block at the same offset
+   * in both keeps its record, unread and unwritten: for a 1 MiB change to a 512 MiB file
+   * that skips ~8,000 reads and writes of records (~100 ms of the recording). A record is a
+   * hint (block-index.ts), so one left pointing elsewhere costs at most a fetch. A block
+   * that is gone loses its record if the record names this file.
+   */
+  private moveBlockRecords(path: string, before: Block[], after: Block[]): void {
+    const wasAt = new Map<string, number>();
+    for (const b of before) wasAt.set(hexOf(b.hash), b.offset);
+    const kept = new Set<string>();
+    for (const b of after) {
+      const hex = hexOf(b.hash);
+      kept.add(hex);
+      if (wasAt.get(hex) !== b.offset) this.blocks.set(hex, { path, offset: b.offset, length: b.length });
+    }
+    for (const hex of wasAt.keys()) {
+      if (kept.has(hex)) continue;
+      const mine = this.blocks.get(hex);
+      const loc = mine !== undefined ? mine : this.store.blockLocation(Buffer.from(hex, 'hex'));
+      if (loc && loc.path === path) this.blocks.set(hex, null);
+    }
   }
 
   refuse(origin: string, seq: number, path: string): void {

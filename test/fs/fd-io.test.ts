@@ -2,7 +2,7 @@
 // the same bytes either way.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { openSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FdIo, SLOW_READS, SMALL_IO } from '../../src/fs/fd-io.ts';
@@ -58,4 +58,31 @@ test('small reads near the end stay in-line and are bounded by SMALL_IO', async 
   assert.deepEqual(buf.subarray(0, SMALL_IO - 100), data.subarray(200));
   assert.equal(io.readsPooled, false, 'a read within SMALL_IO of the end is never large');
   await io.close();
+});
+
+test('a large write starts writebacks as it goes and ends with every byte in place', async (t) => {
+  const dir = await makeTempDir('fd-io');
+  t.after(() => removeTree(dir));
+  const path = join(dir, 'f');
+  const data = randomBytes(3 * SMALL_IO + 4 * (1 << 20) + 777);
+  // A writeback each 300 KiB: both in-line (small) and pooled (large) writes count.
+  const io = new FdIo(openSync(path, 'w'), 'f', 0, Number.POSITIVE_INFINITY, 300 * 1024);
+  const pieces = [100 * 1024, 200 * 1024, SMALL_IO, 1 << 20, 3 << 20, 1 << 20];
+  let at = 0;
+  for (const n of pieces) {
+    const end = Math.min(at + n, data.length);
+    await io.write(data.subarray(at, end), at);
+    at = end;
+  }
+  await io.write(data.subarray(at), at);
+  await io.fsync();
+  assert.ok(io.writebacks >= 1, `writebacks started: ${io.writebacks}`);
+  await io.close();
+  assert.deepEqual(readFileSync(path), data);
+
+  const small = new FdIo(openSync(path, 'w'), 'f', 0);
+  await small.write(data.subarray(0, SMALL_IO), 0);
+  await small.fsync();
+  assert.equal(small.writebacks, 0, 'a file below WRITEBACK_BYTES is synced once, at the end');
+  await small.close();
 });

@@ -115,10 +115,18 @@ test('block index: in-batch and deferred records end as a model says (property)'
           const txn = new Txn(store);
           for (const { path, ids } of txnSteps) {
             txn.setFile(path, ids === null ? null : entry(path, ids));
-            // The rule of Txn.setFile: the old version's records pointing here go, the new
-            // version's records point here.
-            for (const id of files.get(path) ?? []) if (model.get(id)?.path === path) model.delete(id);
-            for (const [i, id] of (ids ?? []).entries()) model.set(id, { path, offset: i * 10, length: 10 });
+            // The rule of Txn.setFile: a block of the new version now here gets a record
+            // pointing here unless the old version had it at the same offset (its record is
+            // left as it is); a block of the old version's alone loses its record if that
+            // points here.
+            const wasAt = new Map<number, number>();
+            for (const [i, id] of (files.get(path) ?? []).entries()) wasAt.set(id, i * 10);
+            for (const [i, id] of (ids ?? []).entries()) {
+              if (wasAt.get(id) !== i * 10) model.set(id, { path, offset: i * 10, length: 10 });
+            }
+            for (const id of wasAt.keys()) {
+              if (!(ids ?? []).includes(id) && model.get(id)?.path === path) model.delete(id);
+            }
             if (ids === null) files.delete(path);
             else files.set(path, ids);
           }

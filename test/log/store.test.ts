@@ -174,6 +174,57 @@ test('file index updates keep the block index in step', async () => {
   assert.deepEqual(store.blockLocation(hash), { path: 'c', offset: 0, length: 10 });
 });
 
+test('a file edit rewrites the block records of moved blocks, drops gone ones, keeps the rest', async () => {
+  const store = await Store.open(new MemoryLevel({ valueEncoding: 'view' }) as unknown as Db, {
+    random: randomBytes,
+  });
+  const h = (n: number) => new Uint8Array(32).fill(n);
+  // Block i of a file is at offset 10 * i.
+  const file = (path: string, ids: number[]) => ({
+    type: EntryType.File,
+    size: 40,
+    mtimeMs: 1,
+    ino: 0,
+    mode: 0o644,
+    ctimeMs: 1,
+    content: {
+      size: 40,
+      digest: h(99),
+      blocks: ids.map((n, i) => ({ offset: 10 * i, length: 10, hash: h(n) })),
+      inlineData: new Uint8Array(),
+    },
+    link: '',
+    headPath: path,
+    version: null,
+  });
+  let txn = new Txn(store);
+  txn.setFile('f', file('f', [1, 2, 3, 4]));
+  await txn.commit();
+  txn = new Txn(store);
+  // 2 moves from 10 to 20, 3 is gone, 5 is new at 10; 1 and 4 stay where they were.
+  txn.setFile('f', file('f', [1, 5, 2, 4]));
+  await txn.commit();
+  await store.blockIndex.flush();
+  const at = (n: number) => store.blockLocation(h(n));
+  assert.deepEqual(at(1), { path: 'f', offset: 0, length: 10 });
+  assert.deepEqual(at(2), { path: 'f', offset: 20, length: 10 });
+  assert.equal(at(3), null);
+  assert.deepEqual(at(4), { path: 'f', offset: 30, length: 10 });
+  assert.deepEqual(at(5), { path: 'f', offset: 10, length: 10 });
+  // A gone block whose record names another file keeps that record.
+  txn = new Txn(store);
+  txn.setFile('g', file('g', [6]));
+  txn.setFile('f', file('f', [6]));
+  txn.setFile('g', file('g', [7]));
+  await txn.commit();
+  txn = new Txn(store);
+  txn.setFile('f', file('f', [7]));
+  txn.setFile('g', null);
+  await txn.commit();
+  assert.deepEqual(at(7), { path: 'f', offset: 0, length: 10 });
+  assert.equal(at(1), null);
+});
+
 test('a damaged record is reported, not decoded', () => {
   const sealed = sealRecord(new Uint8Array([1, 2, 3]));
   assert.deepEqual([...openRecord('k', sealed)], [1, 2, 3]);
