@@ -127,19 +127,17 @@ export class Txn {
   }
 
   private readonly blocks = new Map<string, BlockLocation | null>();
-
-  blockLocation(hash: Uint8Array): BlockLocation | null {
-    const hex = hexOf(hash);
-    const b = this.blocks.get(hex);
-    return b !== undefined ? b : this.store.blockLocation(hash);
-  }
+  /** Blocks files lost (hash → those files): their records go at commit if they name one. */
+  private readonly lost = new Map<string, string[]>();
 
   /**
    * Block index records for a file going from `before` to `after`. A block at the same offset
    * in both keeps its record, unread and unwritten: for a 1 MiB change to a 512 MiB file
    * that skips ~8,000 reads and writes of records (~100 ms of the recording). A record is a
    * hint (block-index.ts), so one left pointing elsewhere costs at most a fetch. A block
-   * that is gone loses its record if the record names this file.
+   * that is gone loses its record if the record names this file, which is looked up at
+   * commit, and only if no file of the transaction took the block meanwhile: a folder
+   * rename moves every block and looks up none.
    */
   private moveBlockRecords(path: string, before: Block[], after: Block[]): void {
     const wasAt = new Map<string, number>();
@@ -153,8 +151,17 @@ export class Txn {
     for (const hex of wasAt.keys()) {
       if (kept.has(hex)) continue;
       const mine = this.blocks.get(hex);
-      const loc = mine !== undefined ? mine : this.store.blockLocation(Buffer.from(hex, 'hex'));
-      if (loc && loc.path === path) this.blocks.set(hex, null);
+      if (mine === undefined) this.lost.set(hex, [...(this.lost.get(hex) ?? []), path]);
+      else if (mine?.path === path) this.blocks.set(hex, null);
+    }
+  }
+
+  /** The records of lost blocks that still name the file that lost them go. */
+  private dropLostBlocks(): void {
+    for (const [hex, paths] of this.lost) {
+      if (this.blocks.has(hex)) continue; // a file of this transaction took it since
+      const at = this.store.blockLocation(Buffer.from(hex, 'hex'))?.path;
+      if (at !== undefined && paths.includes(at)) this.blocks.set(hex, null);
     }
   }
 
@@ -180,6 +187,7 @@ export class Txn {
     // Block index records are hints (block-index.ts): a few go in this batch while no
     // deferred ones are pending (which keeps their order); many, or any while some are
     // pending, are written after it by the store's block index writer.
+    this.dropLostBlocks();
     const { blockIndex } = this.store;
     const inline = this.blocks.size <= INLINE_BLOCKS && blockIndex.idle;
     if (inline) {
