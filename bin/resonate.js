@@ -1,5 +1,9 @@
-#!/usr/bin/env node
-// Entry point. Runs the compiled dist/ when it is at least as new as every source file
+#!/usr/bin/env -S node --v8-pool-size=1
+// Entry point. One V8 helper thread, not Node's four: on two cores, four helpers compiling
+// and collecting beside the main thread slowed it (a 1,000-file folder rename: 474-526 ms
+// against 296-386 ms; bench/notes/machine.md). Run it as `resonate` (or this file as a
+// program) for that; `node bin/resonate.js` works too, with Node's default.
+// Runs the compiled dist/ when it is at least as new as every source file
 // (scripts/build.js, run by `npm ci`); otherwise the TypeScript sources through tsx, so an
 // edited checkout or an install without TypeScript still runs the code it has (Node >= 20.6
 // for module.register). RESONATE_FROM_SOURCE=1 forces the sources.

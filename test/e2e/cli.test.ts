@@ -2,12 +2,14 @@
 // start-up problems (exit 1, one line), the start line, clean shutdown on SIGINT and
 // SIGTERM, the node id (given or generated and kept), and the folder created if missing.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { cleanupHarness } from '../harness/cleanup.ts';
+import { childEnv, NODE_FLAGS, RESONATE_BIN } from '../harness/cli.ts';
 import { dumpOnFailure, runCli } from '../harness/daemon.ts';
 import { freePort } from '../harness/ports.ts';
 import { makeTempDir } from '../harness/tmp.ts';
@@ -41,6 +43,21 @@ test('--help and --version exit 0', async () => {
   const logHelp = await cli(['log', '--help']);
   assert.equal(logHelp.code, 0, logHelp.stderr);
   assert.match(logHelp.stdout, /resonate log/);
+});
+
+test('bin/resonate.js runs as a program (its shebang passes node flags through env -S)', async () => {
+  const out = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+    const child = spawn(RESONATE_BIN, ['--version'], { env: childEnv() });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout }));
+  });
+  assert.equal(out.code, 0);
+  assert.equal(out.stdout.trim(), `resonate ${VERSION}`);
+  assert.deepEqual(NODE_FLAGS, ['--v8-pool-size=1']);
 });
 
 test('usage errors: one line on stderr and exit 2', async () => {

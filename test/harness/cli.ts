@@ -1,6 +1,7 @@
 // One-shot CLI runs (`resonate status --port P --json`, ...) and the spawn details shared
 // with daemon.ts: where the repo and bin/resonate.js are, and the environment children get.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TimeoutError } from './errors.ts';
@@ -8,9 +9,19 @@ import { TimeoutError } from './errors.ts';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const RESONATE_BIN = join(REPO_ROOT, 'bin', 'resonate.js');
 
-/** node arguments to run entry with: TypeScript fixtures go through tsx. */
+/** The node flags of bin/resonate.js's `#!/usr/bin/env -S node ...` line: children get them too. */
+export const NODE_FLAGS: readonly string[] = (() => {
+  const line = readFileSync(RESONATE_BIN, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env -S node((?: --\S+)*)$/.exec(line);
+  if (!m) throw new Error(`unexpected first line of ${RESONATE_BIN}: ${line}`);
+  return m[1]!.split(' ').filter(Boolean);
+})();
+
+/** node arguments to run entry with, as the shebang would: TypeScript fixtures go through tsx. */
 export function nodeArgs(entry: string, args: string[]): string[] {
-  return entry.endsWith('.ts') ? ['--import', 'tsx', entry, ...args] : [entry, ...args];
+  return entry.endsWith('.ts')
+    ? [...NODE_FLAGS, '--import', 'tsx', entry, ...args]
+    : [...NODE_FLAGS, entry, ...args];
 }
 
 /** The inherited environment plus extra; an undefined value removes a variable. */
