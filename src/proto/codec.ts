@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { decodeContent, encodeContent } from './content-codec.ts';
+import { decodeFileEntryFast, decodeHeadFast, encodeFileEntryFast, encodeHeadFast } from './head-codec.ts';
+import { decodeOperationFast, encodeOperationFast } from './op-codec.ts';
 import type {
   Clock,
   Content,
@@ -17,6 +19,7 @@ import type {
   RenameEntry,
   Version,
 } from './types.ts';
+import { Unwritable } from './wire.ts';
 
 // 64-bit fields as plain numbers: sequence numbers, sizes and times stay far below 2^53.
 protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
@@ -223,34 +226,71 @@ function encodeWith(type: protobuf.Type, value: object): Uint8Array {
   return type.encode(value).finish();
 }
 
-const contentBytes = (c: Content | null): Uint8Array | null =>
-  c ? encodeContent(c, (x) => encodeWith(T.Content, x)) : null;
+const contentBytes = (c: Content): Uint8Array => encodeContent(c, (x) => encodeWith(T.Content, x));
+const optContentBytes = (c: Content | null): Uint8Array | null => (c ? contentBytes(c) : null);
 
-export const encodeOperation = (op: Operation): Uint8Array =>
+/**
+ * Heads, file entries and operations are encoded and decoded by hand (head-codec.ts,
+ * op-codec.ts): the same bytes and values as protobufjs, without its intermediate objects.
+ * A value the hand encoder does not write (Unwritable) goes to protobufjs.
+ */
+function fastOr<V>(fast: (v: V, c: (x: Content) => Uint8Array) => Uint8Array, slow: (v: V) => Uint8Array) {
+  return (v: V): Uint8Array => {
+    try {
+      return fast(v, contentBytes);
+    } catch (err) {
+      if (err instanceof Unwritable) return slow(v);
+      throw err;
+    }
+  };
+}
+function decodeAs<T>(name: string, decode: (buf: Uint8Array) => T) {
+  return (buf: Uint8Array): T => {
+    try {
+      return decode(buf);
+    } catch (err) {
+      throw new CodecError(name, err);
+    }
+  };
+}
+
+export const encodeOperation = fastOr(encodeOperationFast, (op: Operation) =>
   encodeWith(S.Operation, {
     ...op,
-    content: contentBytes(op.content),
-    entries: op.entries.map((e) => ({ ...e, content: contentBytes(e.content) })),
-  });
-export const decodeOperation = (buf: Uint8Array): Operation => decodeWith(S.Operation, operation, buf);
-export const encodeHead = (h: Head): Uint8Array =>
-  encodeWith(S.Head, { ...h, versions: h.versions.map((v) => ({ ...v, content: contentBytes(v.content) })) });
-export const decodeHead = (buf: Uint8Array): Head =>
-  decodeWith(
-    S.Head,
-    (o) => ({
-      versions: arr(o.versions).map(version),
-      accepted: optDot(o.accepted),
-      covered: clock(o.covered),
-    }),
-    buf,
-  );
+    content: optContentBytes(op.content),
+    entries: op.entries.map((e) => ({ ...e, content: optContentBytes(e.content) })),
+  }),
+);
+export const decodeOperation = decodeAs('Operation', decodeOperationFast);
+export const encodeHead = fastOr(encodeHeadFast, (h: Head) =>
+  encodeWith(S.Head, {
+    ...h,
+    versions: h.versions.map((v) => ({ ...v, content: optContentBytes(v.content) })),
+  }),
+);
+export const decodeHead = decodeAs('Head', decodeHeadFast);
+/** protobufjs's decoding of the same records: the reference the hand decoders are tested against. */
+export const referenceDecoders = {
+  operation: (buf: Uint8Array): Operation => decodeWith(S.Operation, operation, buf),
+  head: (buf: Uint8Array): Head =>
+    decodeWith(
+      S.Head,
+      (o) => ({
+        versions: arr(o.versions).map(version),
+        accepted: optDot(o.accepted),
+        covered: clock(o.covered),
+      }),
+      buf,
+    ),
+  fileEntry: (buf: Uint8Array): FileEntry => decodeWith(S.FileEntry, fileEntry, buf),
+};
 /** The kind of each version of a stored Head, decoding nothing else. */
 export const decodeHeadKinds = (buf: Uint8Array): Kind[] =>
   decodeWith(T.HeadKinds, (o) => arr(o.versions).map((v) => num(v.kind) as Kind), buf);
-export const encodeFileEntry = (e: FileEntry): Uint8Array =>
-  encodeWith(S.FileEntry, { ...e, content: contentBytes(e.content) });
-export const decodeFileEntry = (buf: Uint8Array): FileEntry => decodeWith(S.FileEntry, fileEntry, buf);
+export const encodeFileEntry = fastOr(encodeFileEntryFast, (e: FileEntry) =>
+  encodeWith(S.FileEntry, { ...e, content: optContentBytes(e.content) }),
+);
+export const decodeFileEntry = decodeAs('FileEntry', decodeFileEntryFast);
 export const encodeClock = (c: Clock): Uint8Array => encodeWith(T.Clock, c);
 export const decodeClock = (buf: Uint8Array): Clock => decodeWith(T.Clock, clock, buf);
 export const encodeMemberSummary = (m: MemberSummary): Uint8Array => encodeWith(T.MemberSummary, m);

@@ -67,7 +67,7 @@ const LEN = 2;
  */
 function eachField(r: protobuf.Reader, end: number, field: (n: number, wire: number) => boolean): void {
   while (r.pos < end) {
-    const tag = r.uint32();
+    const tag = r.tag();
     if (!field(tag >>> 3, tag & 7)) r.skipType(tag & 7);
   }
   if (r.pos !== end) throw new RangeError('a field overruns its message');
@@ -86,18 +86,20 @@ function decodeBlock(r: protobuf.Reader, end: number): Block {
 }
 
 /**
- * Decode a Content. Like protobufjs's generated decoder: fields by number, the last of a
- * repeated scalar wins, unknown fields and fields of an unexpected wire type skipped;
- * anything malformed throws.
+ * Decode a Content (the bytes of `buf` from `start` to `end`). Like protobufjs's generated
+ * decoder: fields by number, the last of a repeated scalar wins, unknown fields and fields
+ * of an unexpected wire type skipped; anything malformed throws.
  */
-export function decodeContent(buf: Uint8Array): Content {
+export function decodeContent(buf: Uint8Array, start = 0, end = buf.length): Content {
   const r = protobuf.Reader.create(buf);
+  r.pos = start;
+  r.len = end;
   const c: Content = { size: 0, digest: EMPTY, blocks: [], inlineData: EMPTY };
   eachField(r, r.len, (n, wire) => {
     if (n === 1 && wire === VARINT) c.size = r.uint64() as unknown as number;
     else if (n === 2 && wire === LEN) c.digest = r.bytes();
     else if (n === 3 && wire === LEN) {
-      const len = r.uint32();
+      const len = r.size();
       if (r.pos + len > r.len) throw new RangeError('a block overruns the content');
       c.blocks.push(decodeBlock(r, r.pos + len));
     } else if (n === 4 && wire === LEN) c.inlineData = r.bytes();
