@@ -232,7 +232,7 @@ export class Detector {
         if (!entry) return;
         if (!this.vanished.has(p)) this.vanished.set(p, this.o.env.now());
         if (entry.type === EntryType.Directory) {
-          for await (const child of store.filePaths(K.filesUnder(p))) {
+          for (const child of await store.filePaths(K.filesUnder(p))) {
             if (!this.vanished.has(child)) this.vanished.set(child, this.o.env.now());
           }
         }
@@ -267,7 +267,7 @@ export class Detector {
       if (from && from !== p && !isWithin(p, from) && (await fs.lstat(from))?.ino !== stat.ino) {
         this.vanished.set(from, this.o.env.now());
         if (fromEntry?.type === EntryType.Directory) {
-          for await (const child of store.filePaths(K.filesUnder(from)))
+          for (const child of await store.filePaths(K.filesUnder(from)))
             this.vanished.set(child, this.o.env.now());
         }
       }
@@ -336,8 +336,8 @@ export class Detector {
     // being sent, this listing and the clean-up above took 6-16 ms. A path looked at
     // needlessly (gone again meanwhile) costs one lstat.
     for (const [, to] of recorded.renamed) {
-      const below: string[] = [to];
-      for await (const p of store.filePaths(K.filesUnder(to))) below.push(p);
+      const below = await store.filePaths(K.filesUnder(to));
+      this.touch([to], 0);
       this.touch(below, 0);
     }
   }

@@ -186,9 +186,7 @@ export class Reconciler {
     const under = new Map<string, string[]>();
     for (const sl of slots) {
       if (sl.current?.type !== EntryType.Directory || sl.desired !== undefined) continue;
-      const paths: string[] = [];
-      for await (const p of this.o.store.filePaths(K.filesUnder(sl.diskPath))) paths.push(p);
-      under.set(sl.diskPath, paths);
+      under.set(sl.diskPath, await this.o.store.filePaths(K.filesUnder(sl.diskPath)));
     }
     const actions = plan(slots, (dir) => under.get(dir) ?? []);
     if (actions.length === 0) return;

@@ -330,8 +330,7 @@ export class Recorder {
   }
 
   private async indexedUnder(txn: Txn, dir: string): Promise<[string, FileEntry][]> {
-    const paths = new Set<string>();
-    for await (const p of this.ctx.store.filePaths(K.filesUnder(dir))) paths.add(p);
+    const paths = new Set(await this.ctx.store.filePaths(K.filesUnder(dir)));
     for (const p of txn.pendingFilesUnder(dir)) paths.add(p);
     const out: [string, FileEntry][] = [];
     for (const p of paths) {

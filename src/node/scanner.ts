@@ -125,7 +125,7 @@ export async function scan(o: ScanOptions): Promise<ScanResult> {
   // A folder rename carries along every entry indexed below it: one deleted before the
   // move is now indexed under the new name but absent there.
   for (const to of movedTo) {
-    for await (const p of o.store.filePaths(K.filesUnder(to))) {
+    for (const p of await o.store.filePaths(K.filesUnder(to))) {
       if (!o.ignore.ignores(p, false) && (await o.fs.lstat(p).catch(() => null)) === null)
         stillMissing.push(p);
     }
