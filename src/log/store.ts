@@ -171,11 +171,11 @@ export class Store {
     if (hlc > this.hlc) this.hlc = hlc;
     // Block index records are written by the thousand for a large file and rarely read
     // again: caching them would push out the heads and index entries read all the time.
-    for (const [key, value] of writes) {
+    writes.forEach((value, key) => {
       if (K.isBlock(key)) this.cache.forget(key);
       else this.cache.set(key, value);
       this.written?.add(key);
-    }
+    });
     if (this.written?.full) this.written = null;
   }
 

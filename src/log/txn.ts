@@ -201,12 +201,13 @@ export class Txn {
     // A chained batch: abstract-level's array form copies and re-validates every operation
     // in JavaScript, ~7x slower here (100,000 puts: 1.1 s against 0.16 s); it was 5 s of a
     // 100,000-file scan.
+    // (forEach, not for-of: no entry array per record, ~10,000 of them for a folder rename.)
     const batch = this.store.db.batch();
     try {
-      for (const [key, value] of this.writes) {
+      this.writes.forEach((value, key) => {
         if (value === null) batch.del(key);
         else batch.put(key, value);
-      }
+      });
     } catch (err) {
       await batch.close();
       throw err;

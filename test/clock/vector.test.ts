@@ -10,6 +10,7 @@ import {
   leq,
   normalize,
   withDot,
+  withoutTop,
 } from '../../src/clock/vector.ts';
 import type { Clock, Dot } from '../../src/proto/types.ts';
 
@@ -103,4 +104,45 @@ test('normalize lowers a top excepted dot instead of listing it', () => {
     ],
   });
   assert.deepEqual(c, { vv: { 'a~1': 2 }, except: [] });
+});
+
+// Clocks as a decoder or a caller might hand them over: keys in any order, zeros, and
+// exceptions anywhere. Canonical output has sorted keys (so equal clocks encode alike).
+const arbRawClock: fc.Arbitrary<Clock> = fc
+  .tuple(
+    fc.shuffledSubarray(ORIGINS),
+    fc.array(fc.integer({ min: 0, max: MAX }), { minLength: 3, maxLength: 3 }),
+    fc.array(fc.record({ origin: fc.constantFrom(...ORIGINS), seq: fc.integer({ min: 0, max: MAX + 1 }) }), {
+      maxLength: 3,
+    }),
+  )
+  .map(([keys, ns, except]) => ({ vv: Object.fromEntries(keys.map((k, i) => [k, ns[i]!])), except }));
+const sortedKeys = (c: Clock) => Object.keys(c.vv).join() === Object.keys(c.vv).sort().join();
+
+test('normalize and join give sorted keys, and the same dot sets, whatever the input order', () => {
+  fc.assert(
+    fc.property(arbRawClock, arbRawClock, (a, b) => {
+      const n = normalize(a);
+      assert.ok(sortedKeys(n), JSON.stringify(n));
+      assert.ok(!Object.values(n.vv).includes(0));
+      const j = join(a, b);
+      assert.ok(sortedKeys(j), JSON.stringify(j));
+      assert.deepEqual(dots(j), new Set([...dots(a), ...dots(b)]));
+      assert.equal(JSON.stringify(join(n, normalize(b))), JSON.stringify(normalize(j)));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('withoutTop is normalize with the top dot excepted, key order included', () => {
+  fc.assert(
+    fc.property(arbRawClock, fc.constantFrom(...ORIGINS), (raw, origin) => {
+      const c = { vv: raw.vv, except: [] };
+      const top = c.vv[origin] ?? 0;
+      fc.pre(top > 0);
+      const d = { origin, seq: top };
+      assert.equal(JSON.stringify(withoutTop(c, d)), JSON.stringify(normalize({ vv: c.vv, except: [d] })));
+    }),
+    { numRuns: 300 },
+  );
 });
