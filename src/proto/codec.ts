@@ -4,7 +4,13 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { decodeContent, encodeContent } from './content-codec.ts';
-import { decodeFileEntryFast, decodeHeadFast, encodeFileEntryFast, encodeHeadFast } from './head-codec.ts';
+import {
+  decodeFileEntryFast,
+  decodeHeadFast,
+  decodeHeadKindsFast,
+  encodeFileEntryFast,
+  encodeHeadFast,
+} from './head-codec.ts';
 import { decodeOperationFast, encodeOperationFast } from './op-codec.ts';
 import type {
   Clock,
@@ -283,10 +289,11 @@ export const referenceDecoders = {
       buf,
     ),
   fileEntry: (buf: Uint8Array): FileEntry => decodeWith(S.FileEntry, fileEntry, buf),
+  headKinds: (buf: Uint8Array): Kind[] =>
+    decodeWith(T.HeadKinds, (o) => arr(o.versions).map((v) => num(v.kind) as Kind), buf),
 };
 /** The kind of each version of a stored Head, decoding nothing else. */
-export const decodeHeadKinds = (buf: Uint8Array): Kind[] =>
-  decodeWith(T.HeadKinds, (o) => arr(o.versions).map((v) => num(v.kind) as Kind), buf);
+export const decodeHeadKinds = decodeAs('HeadKinds', decodeHeadKindsFast);
 export const encodeFileEntry = fastOr(encodeFileEntryFast, (e: FileEntry) =>
   encodeWith(S.FileEntry, { ...e, content: optContentBytes(e.content) }),
 );

@@ -269,3 +269,26 @@ export function decodeFileEntryFast(buf: Uint8Array): FileEntry {
   e.content = contentOf(r, content, contentEnd);
   return e;
 }
+
+/** The kind of each version of a Head, everything else skipped unread (HeadKinds). */
+export function decodeHeadKindsFast(buf: Uint8Array): Kind[] {
+  const r = readerOf(buf);
+  const kinds: Kind[] = [];
+  while (r.pos < r.len) {
+    const tag = r.tag();
+    if (tag >>> 3 !== 1 || (tag & 7) !== LEN) {
+      skip(r, tag);
+      continue;
+    }
+    const outer = enter(r);
+    let kind = 0;
+    while (r.pos < r.len) {
+      const t = r.tag();
+      if (t >>> 3 === 4 && (t & 7) === VARINT) kind = r.int32();
+      else skip(r, t);
+    }
+    leave(r, outer);
+    kinds.push(kind as Kind);
+  }
+  return kinds;
+}

@@ -9,6 +9,7 @@ import {
   CodecError,
   decodeFileEntry,
   decodeHead,
+  decodeHeadKinds,
   decodeOperation,
   encodeFileEntry,
   encodeHead,
@@ -106,6 +107,7 @@ test('what is encoded decodes to the same values as through protobufjs', () => {
       const bytes = [encodeOperation(op), encodeHead(headOf(op, c)), encodeFileEntry(entryOf(op, c))];
       assert.deepEqual(plain(decodeOperation(bytes[0]!)), plain(referenceDecoders.operation(bytes[0]!)));
       assert.deepEqual(plain(decodeHead(bytes[1]!)), plain(referenceDecoders.head(bytes[1]!)));
+      assert.deepEqual(decodeHeadKinds(bytes[1]!), referenceDecoders.headKinds(bytes[1]!));
       assert.deepEqual(plain(decodeFileEntry(bytes[2]!)), plain(referenceDecoders.fileEntry(bytes[2]!)));
     }),
     { numRuns: Number(process.env.RUNS ?? 300) },
@@ -151,7 +153,9 @@ test('damaged records: the hand decoders refuse exactly what protobufjs refuses,
     fc.property(arbOp, arbContent, fc.array(arbDamage, { minLength: 1, maxLength: 3 }), (op, c, damage) => {
       const hurt = (b: Uint8Array) => damage.reduce<Buffer>((x, d) => d(x), Buffer.from(b));
       agree(decodeOperation, referenceDecoders.operation, hurt(encodeOperation(op)));
-      agree(decodeHead, referenceDecoders.head, hurt(encodeHead(headOf(op, c))));
+      const head = hurt(encodeHead(headOf(op, c)));
+      agree(decodeHead, referenceDecoders.head, head);
+      agree(decodeHeadKinds, referenceDecoders.headKinds, head);
       agree(decodeFileEntry, referenceDecoders.fileEntry, hurt(encodeFileEntry(entryOf(op, c))));
     }),
     { numRuns: Number(process.env.RUNS ?? 1000) },
