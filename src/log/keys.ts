@@ -36,6 +36,8 @@ export const K = {
   /** One local place holding a block (the last indexed); enough for reuse and serving. */
   block: (hashHex: string) => `b!${hashHex}`,
   isBlock: (key: string) => key.startsWith('b!'),
+  /** Records only ever listed (a path's history, refusals), never read one by one. */
+  isListedOnly: (key: string) => key.startsWith('p!') || key.startsWith('x!'),
   pathOp: (path: string, origin: string, seq: number) => `p!${path}${SEP}${origin}${SEP}${seqHex(seq)}`,
   pathOps: (path: string) => ({ gt: `p!${path}${SEP}`, lt: `p!${path}${SEP}${HI}` }),
   refusal: (origin: string, seq: number, path: string) => `x!${origin}${SEP}${seqHex(seq)}${SEP}${path}`,

@@ -171,7 +171,11 @@ export class Store {
     if (hlc > this.hlc) this.hlc = hlc;
     // Block index records are written by the thousand for a large file and rarely read
     // again: caching them would push out the heads and index entries read all the time.
+    // Path history and refusals are only ever listed (never read through the cache, nor
+    // looked up as absent): a folder rename writes 2,000 of them, each a cache insert (and
+    // a later eviction) on the way from the commit to sending the operation.
     writes.forEach((value, key) => {
+      if (K.isListedOnly(key)) return;
       if (K.isBlock(key)) this.cache.forget(key);
       else this.cache.set(key, value);
       this.written?.add(key);
