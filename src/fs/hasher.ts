@@ -64,12 +64,14 @@ export class ChangedWhileReadingError extends Error {
   }
 }
 
+const NO_HASH_YET = new Uint8Array(0);
+
 const sha256 = (data: Uint8Array): Uint8Array => createHash('sha256').update(data).digest();
 
 /** Content digest: SHA-256 over the concatenated block hashes (SHA-256 of nothing for none). */
 export function digestOf(blocks: Block[]): Uint8Array {
   const h = createHash('sha256');
-  for (const b of blocks) h.update(b.hash);
+  for (let i = 0; i < blocks.length; i++) h.update(blocks[i]!.hash); // (no iterator result per block)
   return h.digest();
 }
 
@@ -217,7 +219,7 @@ class Pipeline {
   private close(end: number): void {
     const prev = this.blocks.at(-1);
     const offset = prev ? prev.offset + prev.length : 0;
-    let hash = new Uint8Array(0);
+    let hash = NO_HASH_YET; // the worker's hash replaces it in finish()
     if (!this.openRemote) {
       hash = (this.open ?? createHash('sha256')).digest();
       this.open = null;

@@ -50,8 +50,11 @@ export class BlockIndexWriter {
   }
 
   /** Queue records of a committed transaction; each replaces any pending one for its hash. */
-  add(records: Iterable<[string, BlockLocation | null]>): void {
-    for (const [hex, loc] of records) this.pending.set(hex, loc);
+  add(records: Map<string, BlockLocation | null>): void {
+    // (forEach: no entry array per record, 27,000 for a 2 GiB file.)
+    records.forEach((loc, hex) => {
+      this.pending.set(hex, loc);
+    });
     if (this.running === null && this.pending.size > 0) {
       this.running = this.drain().finally(() => {
         this.running = null;

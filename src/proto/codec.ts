@@ -232,7 +232,20 @@ function encodeWith(type: protobuf.Type, value: object): Uint8Array {
   return type.encode(value).finish();
 }
 
-const contentBytes = (c: Content): Uint8Array => encodeContent(c, (x) => encodeWith(T.Content, x));
+// A file's block list goes into its operation, its head and its index entry, one after
+// the other: a long one (a 2 GiB file's is 1.1 MiB) is encoded once for all three. Content
+// objects are not changed once made (the hasher fills its own in before handing it out).
+const SHARED_CONTENT_BLOCKS = 64;
+const encodedContents = new WeakMap<Content, Uint8Array>();
+function contentBytes(c: Content): Uint8Array {
+  const shared = c.blocks.length >= SHARED_CONTENT_BLOCKS;
+  let bytes = shared ? encodedContents.get(c) : undefined;
+  if (bytes === undefined) {
+    bytes = encodeContent(c, (x) => encodeWith(T.Content, x));
+    if (shared) encodedContents.set(c, bytes);
+  }
+  return bytes;
+}
 const optContentBytes = (c: Content | null): Uint8Array | null => (c ? contentBytes(c) : null);
 
 /**

@@ -31,7 +31,11 @@ function blockLength(b: Block): number {
 function fastEncode(c: Content): Uint8Array | null {
   if (!isUint(c.size, Number.MAX_SAFE_INTEGER)) return null;
   let n = numberLength(c.size) + bytesLength(c.digest) + bytesLength(c.inlineData);
-  for (const b of c.blocks) {
+  // Indexed loops: a 2 GiB file's 27,000 blocks go through here before V8 has compiled it,
+  // and for-of then allocated an iterator result per block (~4 MiB per encode).
+  const blocks = c.blocks;
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i]!;
     if (!isUint(b.offset, Number.MAX_SAFE_INTEGER) || !isUint(b.length, 0xffffffff)) return null;
     const len = blockLength(b);
     n += 1 + varintLength(len) + len;
@@ -39,7 +43,8 @@ function fastEncode(c: Content): Uint8Array | null {
   const out = Buffer.allocUnsafe(n);
   let at = writeNumber(out, 0, 0x08, c.size); // 1: size
   at = writeBytes(out, at, 0x12, c.digest); // 2: digest
-  for (const b of c.blocks) {
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i]!;
     out[at++] = 0x1a; // 3: a block (embedded message, written even when empty)
     at = writeVarint(out, at, blockLength(b));
     at = writeNumber(out, at, 0x08, b.offset); // Block 1: offset

@@ -197,3 +197,30 @@ test('a field of the wrong wire type is skipped, not misread', () => {
   assert.equal(op.mtimeMs, 0);
   assert.deepEqual(plain(op), plain(referenceDecoders.operation(bytes)));
 });
+
+test('a long block list shared by an operation, its head and its index entry encodes right in each', () => {
+  fc.assert(
+    fc.property(arbOp, fc.integer({ min: 64, max: 300 }), (op, n) => {
+      const blocks = Array.from({ length: n }, (_, i) => ({
+        offset: i * 70_000,
+        length: 70_000,
+        hash: new Uint8Array(32).fill(i & 255),
+      }));
+      const content = {
+        size: n * 70_000,
+        digest: new Uint8Array(32).fill(7),
+        blocks,
+        inlineData: new Uint8Array(0),
+      };
+      const withContent = { ...op, kind: 1 as Operation['kind'], content };
+      for (let round = 0; round < 2; round++) {
+        assert.deepEqual(Buffer.from(encodeOperation(withContent)), refEncode(R.Operation, withContent));
+        const head = headOf(withContent, content);
+        assert.deepEqual(Buffer.from(encodeHead(head)), refEncode(R.Head, head));
+        const entry = entryOf(withContent, content);
+        assert.deepEqual(Buffer.from(encodeFileEntry(entry)), refEncode(R.FileEntry, entry));
+      }
+    }),
+    { numRuns: 30 },
+  );
+});
