@@ -16,6 +16,7 @@ import type { Txn } from '../log/txn.ts';
 import { joinPath } from '../model/effects.ts';
 import { isTombstone } from '../model/version.ts';
 import {
+  blankOperation,
   type Clock,
   type Dot,
   EntryType,
@@ -278,18 +279,7 @@ export class Recorder {
   ): Operation {
     const hlc = tick(txn.lastHlc, this.ctx.now());
     txn.setHlc(hlc);
-    return {
-      format: FORMAT,
-      origin: this.ctx.store.origin,
-      hlc,
-      mode: 0,
-      mtimeMs: 0,
-      content: null,
-      link: '',
-      to: '',
-      entries: [],
-      ...fields,
-    };
+    return { ...blankOperation(), format: FORMAT, origin: this.ctx.store.origin, hlc, ...fields };
   }
 
   /** A version of a path by dot: live in its head, or recovered from the log. */

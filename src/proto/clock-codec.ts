@@ -3,6 +3,7 @@
 import { enter, LEN, leave, origin, type Reader, skip, uint64, VARINT } from './message-reader.ts';
 import type { Clock, Dot } from './types.ts';
 import {
+  MAX_U64,
   messageFieldLength,
   stringFieldLength,
   Unwritable,
@@ -15,9 +16,7 @@ import {
   writeVarint,
 } from './wire.ts';
 
-const SAFE = Number.MAX_SAFE_INTEGER;
-
-export const dotLength = (d: Dot): number => stringFieldLength(d.origin) + uintFieldLength(d.seq, SAFE);
+export const dotLength = (d: Dot): number => stringFieldLength(d.origin) + uintFieldLength(d.seq, MAX_U64);
 
 /** A Dot as the embedded message of field `tag` (written even when empty). */
 export function writeDot(out: Buffer, at: number, tag: number, d: Dot): number {
@@ -28,7 +27,7 @@ export function writeDot(out: Buffer, at: number, tag: number, d: Dot): number {
 
 /** A map entry: protobufjs writes its key and value even when they are empty or 0. */
 function vvEntryLength(key: string, v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > SAFE) throw new Unwritable(`clock entry ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v > MAX_U64) throw new Unwritable(`clock entry ${v}`);
   const k = utf8Length(key);
   return 1 + varintLength(k) + k + 1 + varintLength(v);
 }

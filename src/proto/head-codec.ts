@@ -32,6 +32,9 @@ import {
 import type { Clock, Content, Dot, EntryType, FileEntry, Head, Kind, Version } from './types.ts';
 import {
   doubleFieldLength,
+  MAX_ENUM,
+  MAX_U32,
+  MAX_U64,
   messageFieldLength,
   presentBytesLength,
   stringFieldLength,
@@ -43,23 +46,65 @@ import {
   writeString,
 } from './wire.ts';
 
-const SAFE = Number.MAX_SAFE_INTEGER;
-const ENUM = 0x7fffffff;
-const U32 = 0xffffffff;
-
 /** Encodes a Content (content-codec.ts with codec.ts's fallback). */
 export type ContentEncoder = (c: Content) => Uint8Array;
+
+/** The fields a Version and a RenameEntry share, numbered alike in both (5 to 8). */
+interface Tail {
+  mode: number;
+  mtimeMs: number;
+  link: string;
+}
+
+export function tailLength(t: Tail, content: Uint8Array | null): number {
+  return (
+    uintFieldLength(t.mode, MAX_U32) +
+    doubleFieldLength(t.mtimeMs) +
+    presentBytesLength(content) +
+    stringFieldLength(t.link)
+  );
+}
+
+export function writeTail(out: Buffer, at: number, t: Tail, content: Uint8Array | null): number {
+  at = writeNumber(out, at, 0x28, t.mode); // 5: mode
+  at = writeDouble(out, at, 0x31, t.mtimeMs); // 6: mtime_ms
+  at = writePresentBytes(out, at, 0x3a, content); // 7: content
+  return writeString(out, at, 0x42, t.link); // 8: link
+}
+
+/** The shared fields while a Version or RenameEntry is read (the last of each wins). */
+export class TailReader implements Tail {
+  mode = 0;
+  mtimeMs = 0;
+  link = '';
+  private contentStart = -1;
+  private contentEnd = 0;
+
+  /** Read field `n` if it is one of the shared ones (true); false leaves it to the caller. */
+  read(r: Reader, n: number, wire: number): boolean {
+    if (n === 5 && wire === VARINT) this.mode = r.uint32();
+    else if (n === 6 && wire === FIXED64) this.mtimeMs = finiteDouble(r);
+    else if (n === 7 && wire === LEN) {
+      this.contentStart = bytesStart(r);
+      this.contentEnd = r.pos;
+    } else if (n === 8 && wire === LEN) this.link = r.stringVerify();
+    else return false;
+    return true;
+  }
+
+  /** The Content field, decoded in place once the message is read. */
+  content(r: Reader): Content | null {
+    return contentOf(r, this.contentStart, this.contentEnd);
+  }
+}
 
 function versionLength(v: Version, content: Uint8Array | null): number {
   return (
     messageFieldLength(dotLength(v.dot)) +
     messageFieldLength(clockLength(v.clock)) +
-    uintFieldLength(v.hlc, SAFE) +
-    uintFieldLength(v.kind, ENUM) +
-    uintFieldLength(v.mode, U32) +
-    doubleFieldLength(v.mtimeMs) +
-    presentBytesLength(content) +
-    stringFieldLength(v.link)
+    uintFieldLength(v.hlc, MAX_U64) +
+    uintFieldLength(v.kind, MAX_ENUM) +
+    tailLength(v, content)
   );
 }
 
@@ -78,10 +123,7 @@ export function encodeHeadFast(h: Head, encodeContent: ContentEncoder): Uint8Arr
     at = writeClock(out, at, 0x12, v.clock);
     at = writeNumber(out, at, 0x18, v.hlc);
     at = writeNumber(out, at, 0x20, v.kind);
-    at = writeNumber(out, at, 0x28, v.mode);
-    at = writeDouble(out, at, 0x31, v.mtimeMs);
-    at = writePresentBytes(out, at, 0x3a, contents[i]!);
-    at = writeString(out, at, 0x42, v.link);
+    at = writeTail(out, at, v, contents[i]!);
   });
   if (h.accepted) at = writeDot(out, at, 0x12, h.accepted); // 2: accepted
   at = writeClock(out, at, 0x1a, h.covered); // 3: covered
@@ -92,11 +134,11 @@ export function encodeHeadFast(h: Head, encodeContent: ContentEncoder): Uint8Arr
 export function encodeFileEntryFast(e: FileEntry, encodeContent: ContentEncoder): Uint8Array {
   const content = e.content ? encodeContent(e.content) : null;
   const n =
-    uintFieldLength(e.type, ENUM) +
-    uintFieldLength(e.size, SAFE) +
+    uintFieldLength(e.type, MAX_ENUM) +
+    uintFieldLength(e.size, MAX_U64) +
     doubleFieldLength(e.mtimeMs) +
-    uintFieldLength(e.ino, SAFE) +
-    uintFieldLength(e.mode, U32) +
+    uintFieldLength(e.ino, MAX_U64) +
+    uintFieldLength(e.mode, MAX_U32) +
     doubleFieldLength(e.ctimeMs) +
     presentBytesLength(content) +
     stringFieldLength(e.link) +
@@ -127,50 +169,16 @@ function readVersion(r: Reader): Version {
   let clock: Clock | null = null;
   let hlc = 0;
   let kind = 0;
-  let mode = 0;
-  let mtimeMs = 0;
-  let content = -1; // where the last content field's bytes start
-  let contentEnd = 0;
-  let link = '';
+  const tail = new TailReader();
   while (r.pos < r.len) {
     const tag = r.tag();
     const wire = tag & 7;
-    switch (tag >>> 3) {
-      case 1:
-        if (wire !== LEN) break;
-        dot = readDot(r, dot ?? newDot());
-        continue;
-      case 2:
-        if (wire !== LEN) break;
-        clock = readClock(r, clock ?? newClock());
-        continue;
-      case 3:
-        if (wire !== VARINT) break;
-        hlc = uint64(r);
-        continue;
-      case 4:
-        if (wire !== VARINT) break;
-        kind = r.int32();
-        continue;
-      case 5:
-        if (wire !== VARINT) break;
-        mode = r.uint32();
-        continue;
-      case 6:
-        if (wire !== FIXED64) break;
-        mtimeMs = finiteDouble(r);
-        continue;
-      case 7:
-        if (wire !== LEN) break;
-        content = bytesStart(r);
-        contentEnd = r.pos;
-        continue;
-      case 8:
-        if (wire !== LEN) break;
-        link = r.stringVerify();
-        continue;
-    }
-    skip(r, tag);
+    const n = tag >>> 3;
+    if (n === 1 && wire === LEN) dot = readDot(r, dot ?? newDot());
+    else if (n === 2 && wire === LEN) clock = readClock(r, clock ?? newClock());
+    else if (n === 3 && wire === VARINT) hlc = uint64(r);
+    else if (n === 4 && wire === VARINT) kind = r.int32();
+    else if (!tail.read(r, n, wire)) skip(r, tag);
   }
   leave(r, outer);
   return {
@@ -178,10 +186,10 @@ function readVersion(r: Reader): Version {
     clock: pruneClock(clock ?? newClock()),
     hlc,
     kind: kind as Kind,
-    mode,
-    mtimeMs,
-    content: contentOf(r, content, contentEnd),
-    link,
+    mode: tail.mode,
+    mtimeMs: tail.mtimeMs,
+    content: tail.content(r),
+    link: tail.link,
   };
 }
 
@@ -221,50 +229,26 @@ export function decodeFileEntryFast(buf: Uint8Array): FileEntry {
   while (r.pos < r.len) {
     const tag = r.tag();
     const wire = tag & 7;
-    switch (tag >>> 3) {
-      case 1:
-        if (wire !== VARINT) break;
-        e.type = r.int32() as EntryType;
-        continue;
-      case 2:
-        if (wire !== VARINT) break;
-        e.size = uint64(r);
-        continue;
-      case 3:
-        if (wire !== FIXED64) break;
-        e.mtimeMs = finiteDouble(r);
-        continue;
-      case 4:
-        if (wire !== VARINT) break;
-        e.ino = uint64(r);
-        continue;
-      case 5:
-        if (wire !== VARINT) break;
-        e.mode = r.uint32();
-        continue;
-      case 6:
-        if (wire !== FIXED64) break;
-        e.ctimeMs = finiteDouble(r);
-        continue;
-      case 7:
-        if (wire !== LEN) break;
+    const n = tag >>> 3;
+    if (wire === VARINT) {
+      if (n === 1) e.type = r.int32() as EntryType;
+      else if (n === 2) e.size = uint64(r);
+      else if (n === 4) e.ino = uint64(r);
+      else if (n === 5) e.mode = r.uint32();
+      else skip(r, tag);
+    } else if (wire === FIXED64) {
+      if (n === 3) e.mtimeMs = finiteDouble(r);
+      else if (n === 6) e.ctimeMs = finiteDouble(r);
+      else skip(r, tag);
+    } else if (wire === LEN) {
+      if (n === 7) {
         content = bytesStart(r);
         contentEnd = r.pos;
-        continue;
-      case 8:
-        if (wire !== LEN) break;
-        e.link = r.stringVerify();
-        continue;
-      case 9:
-        if (wire !== LEN) break;
-        e.headPath = r.stringVerify();
-        continue;
-      case 10:
-        if (wire !== LEN) break;
-        e.version = readDot(r, e.version ?? newDot());
-        continue;
-    }
-    skip(r, tag);
+      } else if (n === 8) e.link = r.stringVerify();
+      else if (n === 9) e.headPath = r.stringVerify();
+      else if (n === 10) e.version = readDot(r, e.version ?? newDot());
+      else skip(r, tag);
+    } else skip(r, tag);
   }
   e.content = contentOf(r, content, contentEnd);
   return e;

@@ -2,7 +2,7 @@
 // is encoded once where it is made and decoded wherever it is read (log reads, every frame
 // of ops a peer sends). Bytes exactly protobufjs's, as in head-codec.ts.
 import { clockLength, newClock, pruneClock, readClock, writeClock } from './clock-codec.ts';
-import { type ContentEncoder, contentOf } from './head-codec.ts';
+import { type ContentEncoder, contentOf, TailReader, tailLength, writeTail } from './head-codec.ts';
 import {
   bytesStart,
   enter,
@@ -16,9 +16,12 @@ import {
   uint64,
   VARINT,
 } from './message-reader.ts';
-import type { Clock, Kind, Operation, RenameEntry } from './types.ts';
+import { blankOperation, type Clock, type Kind, type Operation, type RenameEntry } from './types.ts';
 import {
   doubleFieldLength,
+  MAX_ENUM,
+  MAX_U32,
+  MAX_U64,
   messageFieldLength,
   presentBytesLength,
   stringFieldLength,
@@ -30,20 +33,13 @@ import {
   writeString,
 } from './wire.ts';
 
-const SAFE = Number.MAX_SAFE_INTEGER;
-const ENUM = 0x7fffffff;
-const U32 = 0xffffffff;
-
 function entryLength(e: RenameEntry, content: Uint8Array | null): number {
   return (
     stringFieldLength(e.path) +
-    uintFieldLength(e.kind, ENUM) +
+    uintFieldLength(e.kind, MAX_ENUM) +
     messageFieldLength(clockLength(e.fromClock)) +
     messageFieldLength(clockLength(e.toClock)) +
-    uintFieldLength(e.mode, U32) +
-    doubleFieldLength(e.mtimeMs) +
-    presentBytesLength(content) +
-    stringFieldLength(e.link)
+    tailLength(e, content)
   );
 }
 
@@ -52,14 +48,14 @@ export function encodeOperationFast(op: Operation, encodeContent: ContentEncoder
   const contents = op.entries.map((e) => (e.content ? encodeContent(e.content) : null));
   const lengths = op.entries.map((e, i) => entryLength(e, contents[i]!));
   let n =
-    uintFieldLength(op.format, U32) +
+    uintFieldLength(op.format, MAX_U32) +
     stringFieldLength(op.origin) +
-    uintFieldLength(op.seq, SAFE) +
+    uintFieldLength(op.seq, MAX_U64) +
     messageFieldLength(clockLength(op.clock)) +
-    uintFieldLength(op.hlc, SAFE) +
+    uintFieldLength(op.hlc, MAX_U64) +
     stringFieldLength(op.path) +
-    uintFieldLength(op.kind, ENUM) +
-    uintFieldLength(op.mode, U32) +
+    uintFieldLength(op.kind, MAX_ENUM) +
+    uintFieldLength(op.mode, MAX_U32) +
     doubleFieldLength(op.mtimeMs) +
     presentBytesLength(content) +
     stringFieldLength(op.link) +
@@ -84,10 +80,7 @@ export function encodeOperationFast(op: Operation, encodeContent: ContentEncoder
     at = writeNumber(out, at, 0x10, e.kind);
     at = writeClock(out, at, 0x1a, e.fromClock);
     at = writeClock(out, at, 0x22, e.toClock);
-    at = writeNumber(out, at, 0x28, e.mode);
-    at = writeDouble(out, at, 0x31, e.mtimeMs);
-    at = writePresentBytes(out, at, 0x3a, contents[i]!);
-    at = writeString(out, at, 0x42, e.link);
+    at = writeTail(out, at, e, contents[i]!);
   });
   if (at !== n) throw new Error(`operation encoding: wrote ${at} of ${n} bytes`);
   return out;
@@ -99,50 +92,16 @@ function readEntry(r: Reader): RenameEntry {
   let kind = 0;
   let fromClock: Clock | null = null;
   let toClock: Clock | null = null;
-  let mode = 0;
-  let mtimeMs = 0;
-  let content = -1; // where the last content field's bytes start
-  let contentEnd = 0;
-  let link = '';
+  const tail = new TailReader();
   while (r.pos < r.len) {
     const tag = r.tag();
     const wire = tag & 7;
-    switch (tag >>> 3) {
-      case 1:
-        if (wire !== LEN) break;
-        path = r.stringVerify();
-        continue;
-      case 2:
-        if (wire !== VARINT) break;
-        kind = r.int32();
-        continue;
-      case 3:
-        if (wire !== LEN) break;
-        fromClock = readClock(r, fromClock ?? newClock());
-        continue;
-      case 4:
-        if (wire !== LEN) break;
-        toClock = readClock(r, toClock ?? newClock());
-        continue;
-      case 5:
-        if (wire !== VARINT) break;
-        mode = r.uint32();
-        continue;
-      case 6:
-        if (wire !== FIXED64) break;
-        mtimeMs = finiteDouble(r);
-        continue;
-      case 7:
-        if (wire !== LEN) break;
-        content = bytesStart(r);
-        contentEnd = r.pos;
-        continue;
-      case 8:
-        if (wire !== LEN) break;
-        link = r.stringVerify();
-        continue;
-    }
-    skip(r, tag);
+    const n = tag >>> 3;
+    if (n === 1 && wire === LEN) path = r.stringVerify();
+    else if (n === 2 && wire === VARINT) kind = r.int32();
+    else if (n === 3 && wire === LEN) fromClock = readClock(r, fromClock ?? newClock());
+    else if (n === 4 && wire === LEN) toClock = readClock(r, toClock ?? newClock());
+    else if (!tail.read(r, n, wire)) skip(r, tag);
   }
   leave(r, outer);
   return {
@@ -150,91 +109,42 @@ function readEntry(r: Reader): RenameEntry {
     kind: kind as RenameEntry['kind'],
     fromClock: pruneClock(fromClock ?? newClock()),
     toClock: pruneClock(toClock ?? newClock()),
-    mode,
-    mtimeMs,
-    content: contentOf(r, content, contentEnd),
-    link,
+    mode: tail.mode,
+    mtimeMs: tail.mtimeMs,
+    content: tail.content(r),
+    link: tail.link,
   };
 }
 
 export function decodeOperationFast(buf: Uint8Array): Operation {
   const r = readerOf(buf);
-  const op: Operation = {
-    format: 0,
-    origin: '',
-    seq: 0,
-    clock: newClock(),
-    hlc: 0,
-    path: '',
-    kind: 0 as Kind,
-    mode: 0,
-    mtimeMs: 0,
-    content: null,
-    link: '',
-    to: '',
-    entries: [],
-  };
+  const op = blankOperation();
   let content = -1; // where the last content field's bytes start
   let contentEnd = 0;
   while (r.pos < r.len) {
     const tag = r.tag();
     const wire = tag & 7;
-    switch (tag >>> 3) {
-      case 1:
-        if (wire !== VARINT) break;
-        op.format = r.uint32();
-        continue;
-      case 2:
-        if (wire !== LEN) break;
-        op.origin = r.stringVerify();
-        continue;
-      case 3:
-        if (wire !== VARINT) break;
-        op.seq = uint64(r);
-        continue;
-      case 4:
-        if (wire !== LEN) break;
-        readClock(r, op.clock);
-        continue;
-      case 5:
-        if (wire !== VARINT) break;
-        op.hlc = uint64(r);
-        continue;
-      case 6:
-        if (wire !== LEN) break;
-        op.path = r.stringVerify();
-        continue;
-      case 7:
-        if (wire !== VARINT) break;
-        op.kind = r.int32() as Kind;
-        continue;
-      case 8:
-        if (wire !== VARINT) break;
-        op.mode = r.uint32();
-        continue;
-      case 9:
-        if (wire !== FIXED64) break;
-        op.mtimeMs = finiteDouble(r);
-        continue;
-      case 10:
-        if (wire !== LEN) break;
+    const n = tag >>> 3;
+    if (wire === VARINT) {
+      if (n === 1) op.format = r.uint32();
+      else if (n === 3) op.seq = uint64(r);
+      else if (n === 5) op.hlc = uint64(r);
+      else if (n === 7) op.kind = r.int32() as Kind;
+      else if (n === 8) op.mode = r.uint32();
+      else skip(r, tag);
+    } else if (wire === LEN) {
+      if (n === 2) op.origin = r.stringVerify();
+      else if (n === 4) readClock(r, op.clock);
+      else if (n === 6) op.path = r.stringVerify();
+      else if (n === 10) {
         content = bytesStart(r);
         contentEnd = r.pos;
-        continue;
-      case 11:
-        if (wire !== LEN) break;
-        op.link = r.stringVerify();
-        continue;
-      case 12:
-        if (wire !== LEN) break;
-        op.to = r.stringVerify();
-        continue;
-      case 13:
-        if (wire !== LEN) break;
-        op.entries.push(readEntry(r));
-        continue;
-    }
-    skip(r, tag);
+      } else if (n === 11) op.link = r.stringVerify();
+      else if (n === 12) op.to = r.stringVerify();
+      else if (n === 13) op.entries.push(readEntry(r));
+      else skip(r, tag);
+    } else if (wire === FIXED64 && n === 9) op.mtimeMs = finiteDouble(r);
+    else skip(r, tag);
   }
   pruneClock(op.clock);
   op.content = contentOf(r, content, contentEnd);

@@ -77,6 +77,25 @@ export interface Operation {
   entries: RenameEntry[];
 }
 
+/** An operation with every field at its default (decoders fill it in; makers spread over it). */
+export function blankOperation(): Operation {
+  return {
+    format: 0,
+    origin: '',
+    seq: 0,
+    clock: { vv: {}, except: [] },
+    hlc: 0,
+    path: '',
+    kind: 0 as Kind,
+    mode: 0,
+    mtimeMs: 0,
+    content: null,
+    link: '',
+    to: '',
+    entries: [],
+  };
+}
+
 export interface Version {
   dot: Dot;
   clock: Clock;

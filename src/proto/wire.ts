@@ -23,6 +23,12 @@ export function writeVarint(out: Uint8Array, at: number, v: number): number {
 
 export const isUint = (v: number, max: number) => Number.isInteger(v) && v >= 0 && v <= max;
 
+/** The largest value the hand encoders write for a uint64 (past it, protobufjs rounds). */
+export const MAX_U64 = Number.MAX_SAFE_INTEGER;
+export const MAX_U32 = 0xffffffff;
+/** Enums are int32 on the wire: a negative one takes ten bytes, which protobufjs writes. */
+export const MAX_ENUM = 0x7fffffff;
+
 /** Bytes a number field takes (tag of one byte). */
 export const numberLength = (v: number) => (v === 0 ? 0 : 1 + varintLength(v));
 /** Bytes a bytes field of this length takes (tag of one byte). */

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
@@ -18,6 +17,7 @@ import {
 import { decodeContent, encodeContent } from '../../src/proto/content-codec.ts';
 import { EntryType } from '../../src/proto/types.ts';
 import { arbContent, arbOp, arbPresentContent, blankContent, plain } from './arbitraries.ts';
+import { R, refEncode } from './reference.ts';
 
 test('operations round-trip through the codec', () => {
   fc.assert(
@@ -63,18 +63,6 @@ test('frames carry exactly one body', () => {
   assert.deepEqual([...back.ops.ops[0]!], [1, 2]);
   assert.throws(() => decodeFrame(new Uint8Array()), CodecError);
 });
-
-// The reference: protobufjs on the schema as written, Content as an embedded message.
-const reference = protobuf.parse(
-  readFileSync(new URL('../../proto/resonate.proto', import.meta.url), 'utf8'),
-).root;
-const R = {
-  Content: reference.lookupType('resonate.Content'),
-  Operation: reference.lookupType('resonate.Operation'),
-  Head: reference.lookupType('resonate.Head'),
-  FileEntry: reference.lookupType('resonate.FileEntry'),
-};
-const refEncode = (type: protobuf.Type, v: object) => Buffer.from(type.encode(v).finish());
 
 test('a Content is encoded by hand exactly as protobufjs encodes it, and decoded back', () => {
   fc.assert(

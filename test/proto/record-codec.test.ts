@@ -1,7 +1,6 @@
 // The hand codecs of heads, file entries and operations (head-codec.ts, op-codec.ts)
 // against protobufjs: the same bytes out, the same values in, the same refusals.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
@@ -18,16 +17,7 @@ import {
 } from '../../src/proto/codec.ts';
 import { EntryType, type FileEntry, type Head, type Operation } from '../../src/proto/types.ts';
 import { arbContent, arbOp, plain } from './arbitraries.ts';
-
-const reference = protobuf.parse(
-  readFileSync(new URL('../../proto/resonate.proto', import.meta.url), 'utf8'),
-).root;
-const R = {
-  Operation: reference.lookupType('resonate.Operation'),
-  Head: reference.lookupType('resonate.Head'),
-  FileEntry: reference.lookupType('resonate.FileEntry'),
-};
-const refEncode = (type: protobuf.Type, v: object) => Buffer.from(type.encode(v).finish());
+import { R, refEncode } from './reference.ts';
 
 const headOf = (op: Operation, c: Operation['content']): Head => ({
   versions: [
