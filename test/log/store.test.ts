@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { Level } from 'level';
 import { MemoryLevel } from 'memory-level';
 import { ofDot } from '../../src/clock/vector.ts';
+import { K } from '../../src/log/keys.ts';
 import { CorruptRecordError, openRecord, sealRecord } from '../../src/log/record.ts';
 import { type Db, Store } from '../../src/log/store.ts';
 import { LogGapError, Txn } from '../../src/log/txn.ts';
@@ -326,4 +327,31 @@ test("a small file's bytes are stored once, in its operation; heads and index en
   assert.equal(file?.content?.size, 1);
   // The caller's objects are left as they were.
   assert.equal(o.content?.inlineData.length, 1);
+});
+
+test('filePaths lists every indexed path below a folder, in key order, past one batch of keys', async () => {
+  const store = await Store.open(new MemoryLevel({ valueEncoding: 'view' }) as unknown as Db, {
+    random: randomBytes,
+  });
+  const dirEntry = (p: string) => ({
+    type: EntryType.Directory,
+    size: 0,
+    mtimeMs: 1,
+    ino: 0,
+    mode: 0o755,
+    ctimeMs: 1,
+    content: null,
+    link: '',
+    headPath: p,
+    version: null,
+  });
+  const below = Array.from({ length: 2500 }, (_, i) => `d/f${String(i).padStart(4, '0')}`);
+  const txn = new Txn(store);
+  for (const p of ['d', 'd0', 'd0/x', 'c', 'e', ...below, 'd/sub/deeper']) txn.setFile(p, dirEntry(p));
+  await txn.commit();
+  const got = await store.filePaths(K.filesUnder('d'));
+  assert.deepEqual(got, [...below, 'd/sub/deeper'].sort());
+  assert.deepEqual(await store.filePaths(K.filesUnder('d0')), ['d0/x']);
+  assert.deepEqual(await store.filePaths(K.filesUnder('nothing')), []);
+  assert.equal((await store.filePaths(K.filesUnder(''))).length, below.length + 6);
 });
