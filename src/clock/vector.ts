@@ -43,10 +43,11 @@ export function covers(c: Clock, d: Dot): boolean {
   return !exceptSet(c).has(dotKey(d));
 }
 
-/** Canonical form of any clock-like value (also used to sanitise decoded input). */
 // The loops below copy with for-in, not Object.entries: the same keys in the same order
 // for a plain object, without an array per entry (a folder rename joins and normalises
 // ~4,000 clocks on each side, much of it before the JIT has compiled these functions).
+
+/** Canonical form of any clock-like value (also used to sanitise decoded input). */
 export function normalize(c: Clock): Clock {
   const vv: Record<string, number> = {};
   const src = c.vv;
