@@ -146,3 +146,36 @@ test('blocks the old file does not hold in order are not a run', async () => {
     local.close();
   }
 });
+
+test('open files are kept in order of use: the least recently used one is closed first', async () => {
+  const root = await makeTempDir('resonate-lru-');
+  const data = Array.from({ length: 33 }, () => randomBytes(4096));
+  for (const [i, d] of data.entries()) writeFileSync(join(root, `f${i}`), d);
+  const fs = new DiskFs(root);
+  const opened: string[] = [];
+  const openRead = fs.openRead.bind(fs);
+  fs.openRead = (p: string) => {
+    opened.push(p);
+    return openRead(p);
+  };
+  const db = new MemoryLevel<string, Uint8Array>({ valueEncoding: 'view' }) as unknown as Db;
+  const store = await Store.open(db, { random: randomBytes, nodeId: 'n' });
+  const local = new LocalBlocks(fs, store, realEnv);
+  const read = async (i: number) => {
+    const block = { offset: 0, length: 4096, hash: sha256(data[i]!) };
+    const got = await local.read(block, [`f${i}`]);
+    assert.ok(got && Buffer.from(got).equals(data[i]!), `f${i} read back`);
+  };
+  try {
+    for (let i = 0; i < 32; i++) await read(i); // as many as stay open
+    await read(0); // used again: now the most recent
+    await read(32); // one more: the least recently used (f1) is closed, not f0
+    assert.equal(opened.length, 33);
+    await read(0);
+    assert.equal(opened.length, 33, 'f0 is still open');
+    await read(1);
+    assert.deepEqual(opened.slice(33), ['f1'], 'f1 was closed and is opened again');
+  } finally {
+    local.close();
+  }
+});
