@@ -29,7 +29,17 @@ import {
   uint64,
   VARINT,
 } from './message-reader.ts';
-import type { Clock, Content, Dot, EntryType, FileEntry, Head, Kind, Version } from './types.ts';
+import {
+  blankFileEntry,
+  type Clock,
+  type Content,
+  type Dot,
+  type EntryType,
+  type FileEntry,
+  type Head,
+  type Kind,
+  type Version,
+} from './types.ts';
 import {
   doubleFieldLength,
   MAX_ENUM,
@@ -212,18 +222,7 @@ export function decodeHeadFast(buf: Uint8Array): Head {
 
 export function decodeFileEntryFast(buf: Uint8Array): FileEntry {
   const r = readerOf(buf);
-  const e: FileEntry = {
-    type: 0 as EntryType,
-    size: 0,
-    mtimeMs: 0,
-    ino: 0,
-    mode: 0,
-    ctimeMs: 0,
-    content: null,
-    link: '',
-    headPath: '',
-    version: null,
-  };
+  const e = blankFileEntry();
   let content = -1; // where the last content field's bytes start
   let contentEnd = 0;
   while (r.pos < r.len) {

@@ -127,6 +127,22 @@ export interface FileEntry {
   version: Dot | null;
 }
 
+/** An index entry with every field at its default (decoders fill it in). */
+export function blankFileEntry(): FileEntry {
+  return {
+    type: 0 as EntryType,
+    size: 0,
+    mtimeMs: 0,
+    ino: 0,
+    mode: 0,
+    ctimeMs: 0,
+    content: null,
+    link: '',
+    headPath: '',
+    version: null,
+  };
+}
+
 export interface Hello {
   protocol: number;
   nodeId: string;

@@ -9,7 +9,7 @@ import { DiskFs } from '../../src/fs/disk.ts';
 import { createIgnoreRules } from '../../src/fs/ignore.ts';
 import { statMatches } from '../../src/node/observe.ts';
 import { UNSTATED_FILE, walk } from '../../src/node/walk.ts';
-import { EntryType, type FileEntry } from '../../src/proto/types.ts';
+import { blankFileEntry, EntryType, type FileEntry } from '../../src/proto/types.ts';
 import { makeTempDir, removeTree } from '../harness/tmp.ts';
 
 const dirs: string[] = [];
@@ -44,18 +44,7 @@ test('walk without file stats lists what a full walk lists, files unstated, the 
 });
 
 test('an unstated file never matches an index entry', () => {
-  const entry: FileEntry = {
-    type: EntryType.File,
-    size: 0,
-    mtimeMs: 0,
-    ino: 0,
-    mode: 0,
-    ctimeMs: 0,
-    content: null,
-    link: '',
-    headPath: 'f',
-    version: null,
-  };
+  const entry: FileEntry = { ...blankFileEntry(), type: EntryType.File, headPath: 'f' };
   assert.equal(statMatches(UNSTATED_FILE, entry), false);
   assert.equal(statMatches(UNSTATED_FILE, null), false);
   assert.ok(Object.isFrozen(UNSTATED_FILE));
