@@ -37,17 +37,23 @@ const root = protobuf.parse(PROTO_TEXT).root;
 // and a bytes field are the same thing, so messages that hold a Content are encoded and
 // decoded through these types, and the Content itself by hand (content-codec.ts). The field
 // is `optional` so that an empty one (a Content with every field at its default) is still
-// written and read as present, as an empty message would be.
+// written and read as present, as an empty message would be. Only the hand encoders'
+// fallback and the tests' reference use them now: parsed on first use.
 const CONTENT_FIELD = /\bContent content = /g;
-const spliced = protobuf.parse(PROTO_TEXT.replace(CONTENT_FIELD, 'optional bytes content = ')).root;
-const S = {
-  Operation: spliced.lookupType('resonate.Operation'),
-  Head: spliced.lookupType('resonate.Head'),
-  FileEntry: spliced.lookupType('resonate.FileEntry'),
-};
+let splicedTypes: { Operation: protobuf.Type; Head: protobuf.Type; FileEntry: protobuf.Type } | null = null;
+function S(): NonNullable<typeof splicedTypes> {
+  if (!splicedTypes) {
+    const spliced = protobuf.parse(PROTO_TEXT.replace(CONTENT_FIELD, 'optional bytes content = ')).root;
+    splicedTypes = {
+      Operation: spliced.lookupType('resonate.Operation'),
+      Head: spliced.lookupType('resonate.Head'),
+      FileEntry: spliced.lookupType('resonate.FileEntry'),
+    };
+  }
+  return splicedTypes;
+}
 const T = {
   HeadKinds: root.lookupType('resonate.HeadKinds'),
-  Clock: root.lookupType('resonate.Clock'),
   Content: root.lookupType('resonate.Content'),
   Frame: root.lookupType('resonate.Frame'),
   MemberSummary: root.lookupType('resonate.MemberSummary'),
@@ -274,7 +280,7 @@ function decodeAs<T>(name: string, decode: (buf: Uint8Array) => T) {
 }
 
 export const encodeOperation = fastOr(encodeOperationFast, (op: Operation) =>
-  encodeWith(S.Operation, {
+  encodeWith(S().Operation, {
     ...op,
     content: optContentBytes(op.content),
     entries: op.entries.map((e) => ({ ...e, content: optContentBytes(e.content) })),
@@ -282,7 +288,7 @@ export const encodeOperation = fastOr(encodeOperationFast, (op: Operation) =>
 );
 export const decodeOperation = decodeAs('Operation', decodeOperationFast);
 export const encodeHead = fastOr(encodeHeadFast, (h: Head) =>
-  encodeWith(S.Head, {
+  encodeWith(S().Head, {
     ...h,
     versions: h.versions.map((v) => ({ ...v, content: optContentBytes(v.content) })),
   }),
@@ -290,10 +296,10 @@ export const encodeHead = fastOr(encodeHeadFast, (h: Head) =>
 export const decodeHead = decodeAs('Head', decodeHeadFast);
 /** protobufjs's decoding of the same records: the reference the hand decoders are tested against. */
 export const referenceDecoders = {
-  operation: (buf: Uint8Array): Operation => decodeWith(S.Operation, operation, buf),
+  operation: (buf: Uint8Array): Operation => decodeWith(S().Operation, operation, buf),
   head: (buf: Uint8Array): Head =>
     decodeWith(
-      S.Head,
+      S().Head,
       (o) => ({
         versions: arr(o.versions).map(version),
         accepted: optDot(o.accepted),
@@ -301,18 +307,16 @@ export const referenceDecoders = {
       }),
       buf,
     ),
-  fileEntry: (buf: Uint8Array): FileEntry => decodeWith(S.FileEntry, fileEntry, buf),
+  fileEntry: (buf: Uint8Array): FileEntry => decodeWith(S().FileEntry, fileEntry, buf),
   headKinds: (buf: Uint8Array): Kind[] =>
     decodeWith(T.HeadKinds, (o) => arr(o.versions).map((v) => num(v.kind) as Kind), buf),
 };
 /** The kind of each version of a stored Head, decoding nothing else. */
 export const decodeHeadKinds = decodeAs('HeadKinds', decodeHeadKindsFast);
 export const encodeFileEntry = fastOr(encodeFileEntryFast, (e: FileEntry) =>
-  encodeWith(S.FileEntry, { ...e, content: optContentBytes(e.content) }),
+  encodeWith(S().FileEntry, { ...e, content: optContentBytes(e.content) }),
 );
 export const decodeFileEntry = decodeAs('FileEntry', decodeFileEntryFast);
-export const encodeClock = (c: Clock): Uint8Array => encodeWith(T.Clock, c);
-export const decodeClock = (buf: Uint8Array): Clock => decodeWith(T.Clock, clock, buf);
 export const encodeMemberSummary = (m: MemberSummary): Uint8Array => encodeWith(T.MemberSummary, m);
 export const decodeMemberSummary = (buf: Uint8Array): MemberSummary =>
   decodeWith(T.MemberSummary, memberSummary, buf);
@@ -331,12 +335,13 @@ function withNested(t: protobuf.Type, out: Set<protobuf.Type>): Set<protobuf.Typ
 }
 
 /**
- * Generate the encoder and decoder of every message type this module uses now. protobufjs
- * does it on a type's first use, which cost the first change after start-up ~70 ms (a
- * daemon calls this before it says it is ready).
+ * Generate the encoder and decoder of every message type protobufjs still encodes or
+ * decodes as a matter of course: wire frames and member records (operations, heads and
+ * index entries have hand codecs). protobufjs does it on a type's first use, which cost
+ * the first change after start-up ~70 ms (a daemon calls this before it says it is ready).
  */
 export function warmCodecs(): void {
   const used = new Set<protobuf.Type>();
-  for (const t of [...Object.values(S), ...Object.values(T)]) withNested(t, used);
+  for (const t of [T.Frame, T.MemberSummary]) withNested(t, used);
   for (const t of used) t.setup();
 }
