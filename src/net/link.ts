@@ -143,7 +143,7 @@ export class WsLink implements PeerLink {
     return this.sendEncoded(encodeFrame(frame));
   }
 
-  sendEncoded(bytes: Uint8Array): boolean {
+  sendEncoded(bytes: Uint8Array, onSent?: () => void): boolean {
     if (this.ended) return false;
     if (bytes.length > this.cfg.maxFrameBytes) {
       throw new NetError(
@@ -152,7 +152,7 @@ export class WsLink implements PeerLink {
         { peer: this.peer.nodeId || this.peer.address },
       );
     }
-    this.sendRaw(bytes);
+    this.sendRaw(bytes, onSent);
     return this.pending <= this.cfg.highWaterBytes;
   }
 
@@ -188,13 +188,15 @@ export class WsLink implements PeerLink {
 
   private corked = false;
 
-  private sendRaw(bytes: Uint8Array): void {
+  private sendRaw(bytes: Uint8Array, onSent?: () => void): void {
     const n = bytes.length;
     this.pending += n;
     this.corkUntilNextTick();
-    // The callback runs once the bytes are handed to the kernel: that is our drain signal,
-    // no polling. Progress while backlogged also proves the peer is reading (TCP acks).
+    // The callback runs once the bytes are handed to the kernel (or the write failed):
+    // that is our drain signal, no polling. Progress while backlogged also proves the peer
+    // is reading (TCP acks).
     this.ws.send(bytes, { binary: true }, () => {
+      onSent?.();
       if (this.pending >= this.cfg.lowWaterBytes) this.activity++;
       this.pending -= n;
       if (this.pending <= this.cfg.lowWaterBytes && this.drainers.length > 0) this.wakeDrainers();

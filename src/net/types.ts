@@ -24,8 +24,12 @@ export interface PeerLink {
    * mark: the caller should then await drained() before sending bulk data.
    */
   send(frame: Frame): boolean;
-  /** Queue a frame already encoded (proto/reply-frame.ts); same return value as send(). */
-  sendEncoded(bytes: Uint8Array): boolean;
+  /**
+   * Queue a frame already encoded (proto/reply-frame.ts); same return value as send().
+   * `onSent`, if the link calls it, says the bytes are no longer read (handed to the kernel
+   * or dropped), so their buffer may be reused; a link that cannot tell never calls it.
+   */
+  sendEncoded(bytes: Uint8Array, onSent?: () => void): boolean;
   drained(): Promise<void>;
   readonly bufferedBytes: number;
   /**

@@ -14,6 +14,7 @@ import { Txn } from '../log/txn.ts';
 import { isTombstoneKind } from '../model/version.ts';
 import { LogLimiter } from '../net/log-limit.ts';
 import type { PeerLink } from '../net/types.ts';
+import { FramePool } from '../proto/frame-pool.ts';
 import { blockReplyFrame, missingReplyFrame } from '../proto/reply-frame.ts';
 import type { BlockReply, BlockRequest, Gossip, MemberSummary, Operation, Version } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
@@ -70,6 +71,8 @@ export class Node implements SessionHost {
   private readonly detector: Detector;
   private readonly reconciler: Reconciler;
   private readonly fetcher: Fetcher;
+  /** Block reply frames, reused once sent (proto/frame-pool.ts). */
+  private readonly frames = new FramePool();
   private readonly localBlocks: LocalBlocks;
   private readonly recorder: Recorder;
   private ignore: IgnoreRules = createIgnoreRules();
@@ -431,9 +434,20 @@ export class Node implements SessionHost {
       return missingReplyFrame(req.id);
     const block = { offset: req.offsetHint, length: req.length, hash: req.hash };
     // Read from disk straight into the reply frame (no copy, one buffer).
-    const { frame, data } = blockReplyFrame(req.id, req.length);
-    const found = await this.localBlocks.read(block, req.pathHint ? [req.pathHint] : [], data);
-    return found ? frame : missingReplyFrame(req.id);
+    const { frame, data } = blockReplyFrame(req.id, req.length, (n) => this.frames.take(n));
+    const found = await this.localBlocks
+      .read(block, req.pathHint ? [req.pathHint] : [], data)
+      .catch((err: unknown) => {
+        this.frames.give(frame);
+        throw err;
+      });
+    if (found) return frame;
+    this.frames.give(frame);
+    return missingReplyFrame(req.id);
+  }
+
+  frameSent(frame: Uint8Array): void {
+    this.frames.give(frame);
   }
 
   onBlockReply(session: Session, reply: BlockReply): void {

@@ -29,6 +29,8 @@ export interface SessionHost {
   ingestRemote(ops: { op: Operation; bytes: Uint8Array }[], from: Session): Promise<boolean>;
   /** The encoded reply frame (proto/reply-frame.ts): the block is read straight into it. */
   serveBlock(req: BlockRequest): Promise<Uint8Array>;
+  /** A frame serveBlock made is with the kernel now: its buffer may be reused. */
+  frameSent?(frame: Uint8Array): void;
   onBlockReply(session: Session, reply: BlockReply): void;
   onGossip(session: Session, gossip: Gossip): void;
   onWelcome(session: Session): void;
@@ -93,9 +95,9 @@ export class Session {
     return this.link.send(frame);
   }
 
-  private sendEncoded(frame: Uint8Array): boolean {
+  private sendEncoded(frame: Uint8Array, onSent?: () => void): boolean {
     if (this.closed) return false;
-    return this.link.sendEncoded(frame);
+    return this.link.sendEncoded(frame, onSent);
   }
 
   /** Drop the link because the peer broke the protocol (logged once per peer per minute). */
@@ -300,7 +302,8 @@ export class Session {
         .serveBlock(req)
         .catch(() => missingReplyFrame(req.id))
         .then(async (frame) => {
-          if (!this.sendEncoded(frame)) await this.link.drained();
+          const sent = this.host.frameSent ? () => this.host.frameSent?.(frame) : undefined;
+          if (!this.sendEncoded(frame, sent)) await this.link.drained();
         })
         .finally(() => {
           this.serving--;

@@ -10,12 +10,19 @@ const REPLY_ID = 0x08; // BlockReply 1: id
 const REPLY_DATA = 0x12; // BlockReply 2: data
 const REPLY_MISSING = 0x18; // BlockReply 3: missing
 
-/** A reply carrying `length` bytes of data: `data` is the view of `frame` to fill with them. */
-export function blockReplyFrame(id: number, length: number): { frame: Uint8Array; data: Uint8Array } {
+/**
+ * A reply carrying `length` bytes of data: `data` is the view of `frame` to fill with them.
+ * `alloc` gives the frame's buffer (a FramePool's, to reuse it once sent).
+ */
+export function blockReplyFrame(
+  id: number,
+  length: number,
+  alloc: (n: number) => Buffer = Buffer.allocUnsafe,
+): { frame: Uint8Array; data: Uint8Array } {
   if (!isUint(id, 0xffffffff) || !isUint(length, 0x7fffffff))
     throw new RangeError('block reply out of range');
   const inner = numberLength(id) + (length === 0 ? 0 : 1 + varintLength(length) + length);
-  const frame = Buffer.allocUnsafe(1 + varintLength(inner) + inner);
+  const frame = alloc(1 + varintLength(inner) + inner);
   frame[0] = FRAME_BLOCK_REPLY;
   let at = writeVarint(frame, 1, inner);
   at = writeNumber(frame, at, REPLY_ID, id);
