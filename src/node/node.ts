@@ -41,6 +41,10 @@ export interface FolderMarker {
   create(nodeId: string): Promise<void>;
 }
 
+/** Spare block reply buffers kept (the link's high-water mark's worth), and how long unused. */
+const FRAME_POOL_BYTES = 8 * 1024 * 1024;
+const FRAME_POOL_IDLE_MS = 2_000;
+
 /** Conflicts are laid out again at most this often as commit knowledge changes. */
 const CONFLICT_RELAYOUT_MS = 50;
 
@@ -72,7 +76,7 @@ export class Node implements SessionHost {
   private readonly reconciler: Reconciler;
   private readonly fetcher: Fetcher;
   /** Block reply frames, reused once sent (proto/frame-pool.ts). */
-  private readonly frames = new FramePool();
+  private readonly frames: FramePool;
   private readonly localBlocks: LocalBlocks;
   private readonly recorder: Recorder;
   private ignore: IgnoreRules = createIgnoreRules();
@@ -107,6 +111,7 @@ export class Node implements SessionHost {
     const isCommitted = (path: string, v: Version) => this.members.isCommitted(path, v);
     this.recorder = new Recorder({ store: o.store, now: () => o.env.now(), isCommitted });
     this.fetcher = new Fetcher(() => this.sessions.values(), o.env);
+    this.frames = new FramePool(FRAME_POOL_BYTES, (fn) => void o.env.setTimer(FRAME_POOL_IDLE_MS, fn));
     this.localBlocks = new LocalBlocks(o.fs, o.store, o.env);
     this.reconciler = new Reconciler({
       fs: o.fs,

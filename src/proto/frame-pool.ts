@@ -3,7 +3,8 @@
 // must fault in before the disk read lands in it, and V8 counts the total as external
 // memory, so the sender ran a full collection every ~60 ms (~0.5 s of its main thread in
 // one transfer). Buffers come in size classes (powers of two plus room for the frame's
-// header), and the spares kept are bounded in bytes.
+// header); the spares kept are bounded in bytes, and let go once the pool sits unused (an
+// idle daemon should not hold a transfer's buffers).
 
 /** Room for a frame's header beside a power-of-two block. */
 const HEADROOM = 64;
@@ -16,10 +17,21 @@ export class FramePool {
   /** Buffers handed out and not yet given back, by their backing store. */
   private readonly lent = new WeakSet<ArrayBufferLike>();
 
-  constructor(private readonly maxSpareBytes = 8 * 1024 * 1024) {}
+  private takes = 0;
+  private trimArmed = false;
+
+  /**
+   * `later(fn)` runs fn after a while (a timer of the node's clock): spares are dropped when
+   * no buffer was taken in such a while. Without it, spares are kept.
+   */
+  constructor(
+    private readonly maxSpareBytes = 8 * 1024 * 1024,
+    private readonly later: ((fn: () => void) => void) | null = null,
+  ) {}
 
   /** A buffer of exactly `n` bytes, from the pool when one of its class is spare. */
   take(n: number): Buffer {
+    this.takes++;
     const k = sizeClass(n);
     if (k < 0) return Buffer.allocUnsafe(n);
     const whole = this.spare[k]?.pop();
@@ -44,6 +56,19 @@ export class FramePool {
     const list = this.spare[k] ?? [];
     this.spare[k] = list;
     list.push(Buffer.from(store as ArrayBuffer, 0, store.byteLength));
+    this.armTrim();
+  }
+
+  private armTrim(): void {
+    if (this.trimArmed || !this.later) return;
+    this.trimArmed = true;
+    const takes = this.takes;
+    this.later(() => {
+      this.trimArmed = false;
+      if (this.takes !== takes) return this.armTrim();
+      this.spare.length = 0;
+      this.spareBytes = 0;
+    });
   }
 
   /** Bytes held as spares (for tests). */

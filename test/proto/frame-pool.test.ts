@@ -79,3 +79,24 @@ test('no two frames lent at the same time overlap, whatever the order of takes a
     { numRuns: 100 },
   );
 });
+
+test('spares are let go once no buffer was taken for a while', () => {
+  const timers: (() => void)[] = [];
+  const pool = new FramePool(8 * 1024 * 1024, (fn) => timers.push(fn));
+  const a = pool.take(100_000);
+  pool.give(a);
+  assert.equal(timers.length, 1);
+  assert.ok(pool.spareTotal > 0);
+  // Used again before the timer fired: the spares stay, the timer is armed again.
+  pool.give(pool.take(100_000));
+  timers.shift()!();
+  assert.ok(pool.spareTotal > 0);
+  assert.equal(timers.length, 1);
+  timers.shift()!();
+  assert.equal(pool.spareTotal, 0);
+  assert.equal(timers.length, 0);
+  // A buffer lent before the trim and given back after it is a spare again.
+  const b = pool.take(100_000);
+  pool.give(b);
+  assert.ok(pool.spareTotal > 0);
+});
