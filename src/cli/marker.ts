@@ -3,7 +3,7 @@
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_DIR } from '../fs/paths.ts';
-import type { FolderMarker } from '../node/node.ts';
+import type { FolderMarker } from '../node/marker-guard.ts';
 
 export function diskMarker(dir: string): FolderMarker {
   const stateDir = join(dir, STATE_DIR);

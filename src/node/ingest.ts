@@ -4,7 +4,8 @@
 import { receive } from '../clock/hlc.ts';
 import { sameDot } from '../clock/vector.ts';
 import { parentOf } from '../fs/paths.ts';
-import type { Txn } from '../log/txn.ts';
+import type { Store } from '../log/store.ts';
+import { Txn } from '../log/txn.ts';
 import { effectsOf } from '../model/effects.ts';
 import { applyVersion, emptyHead } from '../model/head.ts';
 import { isTombstone } from '../model/version.ts';
@@ -47,6 +48,32 @@ export function ingest(txn: Txn, op: Operation, bytes?: Uint8Array, wallMs?: num
   }
   if (wallMs !== undefined) txn.setHlc(receive(txn.lastHlc, op.hlc, wallMs));
   return { op, bytes: stored, affected, refused, alone };
+}
+
+/**
+ * Append a peer's operations in one transaction, not synced (the caller syncs before it
+ * acknowledges them). Those already held are skipped; one past a gap is left out and `gap`
+ * is set, so that the peer is asked for the missing range.
+ */
+export async function appendRemote(
+  store: Store,
+  ops: readonly { op: Operation; bytes: Uint8Array }[],
+  wallMs: number,
+): Promise<{ ingested: Ingested[]; gap: boolean }> {
+  let gap = false;
+  const txn = new Txn(store);
+  const ingested: Ingested[] = [];
+  for (const { op, bytes } of ops) {
+    const held = txn.held(op.origin);
+    if (op.seq <= held) continue; // already have it
+    if (op.seq > held + 1) {
+      gap = true;
+      continue;
+    }
+    ingested.push(ingest(txn, op, bytes, wallMs));
+  }
+  await txn.commit(false);
+  return { ingested, gap };
 }
 
 function hasData(h: Head): boolean {

@@ -4,49 +4,31 @@
 //   watcher event → Detector (settle, lstat, hash) → Recorder (operation) → log (one
 //   synced batch) → every Session pushes it → peer's Session → ingestRemote (validated,
 //   appended) → Reconciler (layout, plan, fetch blocks, temp file, rename) → disk.
-import { Members } from '../cluster/members.ts';
-import { committedPrefix, uncommittedCount } from '../cluster/quorum.ts';
-import { createIgnoreRules, IGNORE_FILE, type IgnoreRules, parseIgnoreFile } from '../fs/ignore.ts';
+import { createIgnoreRules, IGNORE_FILE, type IgnoreRules } from '../fs/ignore.ts';
 import type { FileSystem } from '../fs/types.ts';
 import type { WatchEvent, Watcher } from '../fs/watcher/types.ts';
 import type { Store } from '../log/store.ts';
-import { Txn } from '../log/txn.ts';
 import { isTombstoneKind } from '../model/version.ts';
-import { LogLimiter } from '../net/log-limit.ts';
 import type { PeerLink } from '../net/types.ts';
-import { FramePool } from '../proto/frame-pool.ts';
-import { blockReplyFrame, missingReplyFrame } from '../proto/reply-frame.ts';
-import type { BlockReply, BlockRequest, Gossip, MemberSummary, Operation, Version } from '../proto/types.ts';
-import type { Env, Timer } from '../util/env.ts';
+import type { BlockReply, BlockRequest, Gossip, Operation, Version } from '../proto/types.ts';
+import type { Env } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
 import { Mutex } from '../util/mutex.ts';
-import { ContentAssembler, readRange } from './content.ts';
+import { AppendFlow } from './append-flow.ts';
+import { BlockServer } from './block-server.ts';
+import { ClusterGossip } from './cluster-gossip.ts';
+import { ContentAssembler } from './content.ts';
 import { Detector } from './detector.ts';
 import { Fetcher } from './fetcher.ts';
-import { type Ingested, ingest } from './ingest.ts';
+import { loadIgnoreRules } from './ignore-file.ts';
+import { appendRemote, type Ingested } from './ingest.ts';
+import { LinkEvents } from './link-events.ts';
 import { LocalBlocks } from './local-blocks.ts';
-import { MajorityWatch } from './majority-watch.ts';
+import { type FolderMarker, MarkerGuard } from './marker-guard.ts';
 import { Reconciler } from './reconciler.ts';
 import { Recorder } from './recorder.ts';
 import { type ScanProgress, type ScanResult, scan } from './scanner.ts';
 import { Session, type SessionHost } from './session.ts';
-import { clockProblem, isOrigin, LIMITS } from './validate.ts';
-
-/**
- * A file of ours inside the folder. If it vanishes while the index knows files, the folder
- * was most likely unmounted or replaced: deletions are then not sent to peers.
- */
-export interface FolderMarker {
-  present(): Promise<boolean>;
-  create(nodeId: string): Promise<void>;
-}
-
-/** Spare block reply buffers kept (the link's high-water mark's worth), and how long unused. */
-const FRAME_POOL_BYTES = 8 * 1024 * 1024;
-const FRAME_POOL_IDLE_MS = 2_000;
-
-/** Conflicts are laid out again at most this often as commit knowledge changes. */
-const CONFLICT_RELAYOUT_MS = 50;
 
 export interface NodeOptions {
   store: Store;
@@ -75,44 +57,47 @@ export class Node implements SessionHost {
   private readonly detector: Detector;
   private readonly reconciler: Reconciler;
   private readonly fetcher: Fetcher;
-  /** Block reply frames, reused once sent (proto/frame-pool.ts). */
-  private readonly frames: FramePool;
+  private readonly blockServer: BlockServer;
   private readonly localBlocks: LocalBlocks;
+  private readonly gossip: ClusterGossip;
+  private readonly linkEvents: LinkEvents;
   private readonly recorder: Recorder;
   private ignore: IgnoreRules = createIgnoreRules();
   private watcher: Watcher | null = null;
-  private antiEntropy: Timer | null = null;
-  private started = false;
   private stopping = false;
-  private markerMissingLogged = false;
+  private readonly marker: MarkerGuard;
   scanResult: ScanResult | null = null;
   readonly counters = { opsLocal: 0, opsRemote: 0 };
-  readonly members: Members;
-  /** Paths with more than one live version: their winner may change as commits become known. */
-  private readonly conflicted = new Set<string>();
-  private readonly majority: MajorityWatch;
+  private readonly flow: AppendFlow;
 
   constructor(private readonly o: NodeOptions) {
     this.store = o.store;
     this.logger = o.logger;
-    this.members = new Members({
-      nodeId: o.store.nodeId,
-      origin: o.store.origin,
-      clusterSize: o.clusterSize,
-      listen: o.listen ?? '',
-      now: () => o.env.now(),
-    });
-    this.majority = new MajorityWatch({
-      members: this.members,
+    this.gossip = new ClusterGossip({
+      store: o.store,
       env: o.env,
       logger: o.logger,
-      reachable: () => this.members.reachable(new Set(this.sessions.keys()), this.freshMs).length,
+      clusterSize: o.clusterSize,
+      listen: o.listen ?? '',
+      antiEntropyMs: o.antiEntropyMs ?? 10_000,
+      sessions: this.sessions,
+      onCommitKnowledge: () => this.flow.relayoutConflicts(),
+    });
+    this.linkEvents = new LinkEvents(o.logger, o.env);
+    this.marker = new MarkerGuard(o.marker, o.logger, o.fs.root);
+    this.flow = new AppendFlow({
+      store: o.store,
+      env: o.env,
+      logger: o.logger,
+      gossip: this.gossip,
+      sessions: this.sessions,
+      schedule: (paths) => this.reconciler.schedule(paths),
     });
     const isCommitted = (path: string, v: Version) => this.members.isCommitted(path, v);
     this.recorder = new Recorder({ store: o.store, now: () => o.env.now(), isCommitted });
     this.fetcher = new Fetcher(() => this.sessions.values(), o.env);
-    this.frames = new FramePool(FRAME_POOL_BYTES, (fn) => void o.env.setTimer(FRAME_POOL_IDLE_MS, fn));
     this.localBlocks = new LocalBlocks(o.fs, o.store, o.env);
+    this.blockServer = new BlockServer(this.localBlocks, o.env);
     this.reconciler = new Reconciler({
       fs: o.fs,
       ignore: () => this.ignore,
@@ -139,7 +124,7 @@ export class Node implements SessionHost {
       goneGraceMs: o.goneGraceMs ?? 50,
       isBusy: (p) => this.reconciler.isBusy(p),
       onDrained: () => this.reconciler.unblock((p) => this.detector.isPending(p)),
-      deletesAllowed: () => this.markerPresent(),
+      deletesAllowed: () => this.marker.present(),
     });
   }
 
@@ -147,27 +132,20 @@ export class Node implements SessionHost {
     return this.store.nodeId;
   }
 
+  /** The cluster's members as this node knows them (status, tests). */
+  get members(): ClusterGossip['members'] {
+    return this.gossip.members;
+  }
+
   /** Mark the folder, watch it, scan what changed while we were away, and go live. */
   async start(): Promise<void> {
     const { fs } = this.o;
-    this.members.load(await this.store.members(), await this.store.refusals());
-    this.members.updateSelf(this.store.clock());
-    const markerThere = await this.markerPresent();
+    await this.gossip.load();
     const hadIndex = (await this.store.indexEmpty()) === false;
-    if (!markerThere) {
-      if (hadIndex) {
-        this.logger.error(
-          'folder marker missing: the folder looks replaced or unmounted; not sending deletions',
-          {
-            folder: fs.root,
-          },
-        );
-      }
-      await this.o.marker?.create(this.store.nodeId);
-    }
+    const markerThere = await this.marker.atStart(this.store.nodeId, hadIndex);
     const removed = (await this.o.cleanTemps?.()) ?? 0;
     if (removed) this.logger.info('removed temp files left by an interrupted transfer', { count: removed });
-    await this.loadIgnore();
+    this.ignore = await loadIgnoreRules(fs);
     if (this.o.watch) {
       this.watcher = this.o.watch(
         (events) => this.onWatch(events),
@@ -175,8 +153,8 @@ export class Node implements SessionHost {
       );
       await this.watcher.ready();
     }
-    this.scanSettled = new Set();
-    const settled = this.scanSettled;
+    const settled = new Set<string>();
+    this.flow.scanSettled = settled;
     this.scanResult = await scan({
       fs,
       store: this.store,
@@ -188,7 +166,7 @@ export class Node implements SessionHost {
       onProgress: this.o.onScanProgress,
       deletesAllowed: markerThere || !hadIndex,
     }).finally(() => {
-      this.scanSettled = null;
+      this.flow.scanSettled = null;
     });
     // Anything the log says but the disk does not show yet (a crash mid-transfer, or ops
     // that arrived while we were down): lay it out now.
@@ -197,42 +175,21 @@ export class Node implements SessionHost {
     const all: string[] = [];
     for await (const [path, kinds] of this.store.headKinds()) {
       if (!settled.has(path)) all.push(path);
-      if (kinds.filter((k) => !isTombstoneKind(k)).length > 1) this.conflicted.add(path);
+      if (kinds.filter((k) => !isTombstoneKind(k)).length > 1) this.flow.conflicted.add(path);
     }
     this.reconciler.schedule(all);
-    this.majority.check();
-    this.started = true;
-    this.armAntiEntropy();
-  }
-
-  private async markerPresent(): Promise<boolean> {
-    if (!this.o.marker) return true;
-    const ok = await this.o.marker.present().catch(() => false);
-    if (!ok && this.started && !this.markerMissingLogged) {
-      this.markerMissingLogged = true;
-      this.logger.error('folder marker vanished: is the folder unmounted? not sending deletions', {
-        folder: this.o.fs.root,
-      });
-    }
-    if (ok) this.markerMissingLogged = false;
-    return ok;
-  }
-
-  private async loadIgnore(): Promise<void> {
-    const st = await this.o.fs.lstat(IGNORE_FILE);
-    if (st?.kind !== 'file') {
-      this.ignore = createIgnoreRules();
-      return;
-    }
-    const data = await readRange(this.o.fs, IGNORE_FILE, 0, Math.min(st.size, 1 << 20));
-    this.ignore = createIgnoreRules(parseIgnoreFile(Buffer.from(data ?? new Uint8Array()).toString('utf8')));
+    this.marker.goLive();
+    this.gossip.start();
   }
 
   private onWatch(events: WatchEvent[]): void {
     if (this.stopping) return;
     if (events.some((e) => e.path === IGNORE_FILE)) {
-      this.loadIgnore().catch((err: unknown) =>
-        this.logger.warn('cannot read ignore file', { error: String(err) }),
+      loadIgnoreRules(this.o.fs).then(
+        (rules) => {
+          this.ignore = rules;
+        },
+        (err: unknown) => this.logger.warn('cannot read ignore file', { error: String(err) }),
       );
     }
     this.detector.notify(events);
@@ -243,97 +200,9 @@ export class Node implements SessionHost {
     this.detector.touch(paths);
   }
 
-  /** During the start-up scan: paths it recorded exactly as the disk shows them. */
-  private scanSettled: Set<string> | null = null;
-  private pendingRefusals: MemberSummary['refused'] = [];
-  private syncing: Promise<void> | null = null;
-  private syncAgain = false;
-
-  /** Publish (by gossip) that everything up to `clock` is durably in our log. */
-  private acknowledge(clock: ReturnType<Store['clock']>): void {
-    this.members.updateSelf(clock, this.pendingRefusals.splice(0));
-    this.gossipSoon();
-    this.relayoutConflicts();
-  }
-
-  private conflictTimer: Timer | null = null;
-  /** A conflict's winner depends on what is committed: look again when that may have changed. */
-  private relayoutConflicts(): void {
-    if (this.conflicted.size === 0 || this.conflictTimer || this.stopping) return;
-    this.conflictTimer = this.o.env.setTimer(CONFLICT_RELAYOUT_MS, () => {
-      this.conflictTimer = null;
-      if (!this.stopping) this.reconciler.schedule(this.conflicted);
-    });
-  }
-
-  /**
-   * Remote operations are appended without waiting for the disk (they are applied at
-   * once); one synced write shortly after makes all of them durable, and only then are
-   * they acknowledged. A crash before it loses them from this log, and peers resend.
-   */
-  private syncSoon(): void {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return;
-    }
-    const clock = this.store.clock();
-    this.syncing = this.store
-      .sync()
-      .then(
-        () => this.acknowledge(clock),
-        (err: unknown) => this.logger.error('cannot sync the log', { error: String(err) }),
-      )
-      .finally(() => {
-        this.syncing = null;
-        if (this.syncAgain && !this.stopping) {
-          this.syncAgain = false;
-          this.syncSoon();
-        }
-      });
-  }
-
-  private recorded(ops: Ingested[], unsettled: Iterable<string> = []): void {
+  private recorded(ops: Ingested[], unsettled?: Iterable<string>): void {
     this.counters.opsLocal += ops.length;
-    if (ops.length) this.logger.debug('recorded', { ops: ops.length, first: ops[0]!.op.path });
-    // Made from what the disk shows: where the new version is the only live one, the disk
-    // already is the layout and the reconciler has nothing to do (a start-up scan of
-    // 100,000 files planned each of them for nothing).
-    const shown = new Set<string>();
-    for (const i of ops) {
-      for (const p of i.affected) shown.delete(p);
-      for (const p of i.alone) shown.add(p);
-    }
-    this.afterAppend(ops, unsettled, true, shown);
-  }
-
-  private afterAppend(
-    ops: Ingested[],
-    extra: Iterable<string> = [],
-    durable = true,
-    settled: ReadonlySet<string> = new Set(),
-  ): void {
-    const extras = new Set<string>(extra);
-    const affected = new Set<string>(extras);
-    for (const i of ops) for (const p of i.affected) affected.add(p);
-    for (const p of affected) {
-      const live = this.store.kindsAt(p).filter((k) => !isTombstoneKind(k)).length;
-      if (live > 1) this.conflicted.add(p);
-      else this.conflicted.delete(p);
-    }
-    for (const i of ops) this.pendingRefusals.push(...i.refused);
-    // What we tell others we hold (the quorum's acknowledgement) must be on disk.
-    if (durable) this.acknowledge(this.store.clock());
-    for (const s of this.sessions.values()) s.offer(ops);
-    const toPlan = [...affected].filter((p) => !settled.has(p) || extras.has(p));
-    if (this.scanSettled) {
-      for (const p of toPlan) this.scanSettled.delete(p);
-      for (const p of settled) if (!extras.has(p)) this.scanSettled.add(p);
-    }
-    if (toPlan.length) this.reconciler.schedule(toPlan);
-    // After planning has started: preparing the batch took ~0.2 ms of a single arriving
-    // file's path to the disk, and only the acknowledgement waits for it.
-    if (!durable) this.syncSoon();
-    this.gossipSoon();
+    this.flow.recorded(ops, unsettled);
   }
 
   // --- peers -------------------------------------------------------------------------
@@ -343,46 +212,18 @@ export class Node implements SessionHost {
     if (old && !old.isClosed) old.close('replaced by a newer link', false);
     const s = new Session(link, this, () => this.o.env.now());
     this.sessions.set(link.peer.nodeId, s);
-    this.logOnce(`link ${link.peer.nodeId}`, 'peer connected', {
+    this.linkEvents.churned(`link ${link.peer.nodeId}`, 'peer connected', {
       peer: link.peer.nodeId,
       address: link.peer.address,
     });
     s.start();
-    s.send({ gossip: { members: this.members.summaries() } });
+    this.gossip.greet(s);
     this.fetcher.onSessionOpened();
-    this.majority.check();
-  }
-
-  private violationLog: LogLimiter | null = null;
-  private linkLog: LogLimiter | null = null;
-
-  /** Connection churn (a flapping or hostile peer) must not flood the log. */
-  private logOnce(key: string, msg: string, fields: Record<string, string | number | undefined>): void {
-    this.linkLog ??= new LogLimiter(this.o.env, 10_000);
-    const ok = this.linkLog.allow(key);
-    if (ok) this.logger.info(msg, { ...fields, suppressed: ok.suppressed || undefined });
+    this.gossip.linksChanged();
   }
 
   onViolation(session: Session, reason: string, violation: boolean): void {
-    if (!violation) {
-      this.logger.warn('closing link', { peer: session.peerId, reason });
-      return;
-    }
-    // Once per peer and kind of violation a minute: each kind is on record, a flood is not.
-    this.violationLog ??= new LogLimiter(this.o.env);
-    const kind = reason
-      .replace(/\S+~\S+:\d+/g, '')
-      .replace(/\d+/g, 'N')
-      .slice(0, 100);
-    const allowed = this.violationLog.allow(`${session.peerId} ${kind}`);
-    if (allowed) {
-      this.logger.warn('peer broke the protocol; link dropped', {
-        peer: session.peerId,
-        address: session.link.peer.address,
-        reason: reason.slice(0, 300),
-        suppressed: allowed.suppressed || undefined,
-      });
-    }
+    this.linkEvents.dropped(session, reason, violation);
   }
 
   onWelcome(_session: Session): void {
@@ -393,8 +234,11 @@ export class Node implements SessionHost {
     if (this.sessions.get(session.peerId) === session) this.sessions.delete(session.peerId);
     this.fetcher.onSessionClosed(session);
     if (!this.stopping) {
-      this.logOnce(`unlink ${session.peerId}`, 'peer disconnected', { peer: session.peerId, reason });
-      this.majority.check();
+      this.linkEvents.churned(`unlink ${session.peerId}`, 'peer disconnected', {
+        peer: session.peerId,
+        reason,
+      });
+      this.gossip.linksChanged();
     }
   }
 
@@ -410,49 +254,22 @@ export class Node implements SessionHost {
       );
       return false;
     }
-    let gap = false;
-    const done = await this.mutex.run(async () => {
-      const txn = new Txn(this.store);
-      const out: Ingested[] = [];
-      for (const { op, bytes } of ops) {
-        const held = txn.held(op.origin);
-        if (op.seq <= held) continue; // already have it
-        if (op.seq > held + 1) {
-          gap = true;
-          continue;
-        }
-        out.push(ingest(txn, op, bytes, this.o.env.now()));
-      }
-      await txn.commit(false);
-      return out;
-    });
+    const { ingested: done, gap } = await this.mutex.run(() =>
+      appendRemote(this.store, ops, this.o.env.now()),
+    );
     if (done.length) {
       this.counters.opsRemote += done.length;
-      this.logger.debug('appended', { ops: done.length, first: done[0]!.op.path });
-      this.afterAppend(done, [], false);
+      this.flow.received(done);
     }
     return gap;
   }
 
-  async serveBlock(req: BlockRequest): Promise<Uint8Array> {
-    if (req.length <= 0 || req.length > LIMITS.blockBytes || req.hash.length !== 32)
-      return missingReplyFrame(req.id);
-    const block = { offset: req.offsetHint, length: req.length, hash: req.hash };
-    // Read from disk straight into the reply frame (no copy, one buffer).
-    const { frame, data } = blockReplyFrame(req.id, req.length, (n) => this.frames.take(n));
-    const found = await this.localBlocks
-      .read(block, req.pathHint ? [req.pathHint] : [], data)
-      .catch((err: unknown) => {
-        this.frames.give(frame);
-        throw err;
-      });
-    if (found) return frame;
-    this.frames.give(frame);
-    return missingReplyFrame(req.id);
+  serveBlock(req: BlockRequest): Promise<Uint8Array> {
+    return this.blockServer.serve(req);
   }
 
   frameSent(frame: Uint8Array): void {
-    this.frames.give(frame);
+    this.blockServer.sent(frame);
   }
 
   onBlockReply(session: Session, reply: BlockReply): void {
@@ -460,67 +277,12 @@ export class Node implements SessionHost {
   }
 
   onGossip(session: Session, gossip: Gossip): void {
-    let changed = false;
-    for (const m of gossip.members.slice(0, 256)) {
-      if (!isOrigin(m.origin) || clockProblem(m.logClock)) continue;
-      if (m.nodeId === session.peerId) session.notePeerClock(m.logClock);
-      if (!this.members.apply(m)) continue;
-      changed = true;
-      if (m.nodeId !== this.store.nodeId) {
-        this.relay.set(m.nodeId, m);
-        this.store.putMember(m).catch(() => {});
-      }
-    }
-    if (!changed) return;
-    this.gossipSoon();
-    this.majority.check();
-    // Commit knowledge changed: conflicts may now have a different winner.
-    this.relayoutConflicts();
-  }
-
-  private readonly relay = new Map<string, MemberSummary>();
-  private gossipQueued = false;
-  /** Send our summary, and relay news about others, to every peer (coalesced). */
-  private gossipSoon(): void {
-    if (this.gossipQueued) return;
-    this.gossipQueued = true;
-    queueMicrotask(() => {
-      this.gossipQueued = false;
-      const members = [this.members.ownSummary(), ...this.relay.values()];
-      this.relay.clear();
-      for (const s of this.sessions.values()) s.send({ gossip: { members } });
-    });
-  }
-
-  private get freshMs(): number {
-    return 3 * (this.o.antiEntropyMs ?? 10_000);
+    this.gossip.onGossip(session, gossip);
   }
 
   /** Cluster view for status: who is reachable, what is committed. */
   clusterView() {
-    const reachable = this.members.reachable(new Set(this.sessions.keys()), this.freshMs);
-    const prefix = committedPrefix(this.members.views(), this.members.size);
-    return {
-      size: this.members.size,
-      quorum: this.members.quorum,
-      reachable,
-      majorityReachable: reachable.length >= this.members.quorum,
-      uncommitted: uncommittedCount(this.store.clock(), prefix),
-      conflicts: this.conflicted.size,
-    };
-  }
-
-  private armAntiEntropy(): void {
-    const ms = this.o.antiEntropyMs ?? 10_000;
-    this.antiEntropy = this.o.env.setTimer(ms, () => {
-      if (this.stopping) return;
-      for (const s of this.sessions.values()) s.restate();
-      // Re-announce ourselves so members reached only through others stay "fresh".
-      this.members.updateSelf(this.store.clock());
-      this.gossipSoon();
-      this.majority.check();
-      this.armAntiEntropy();
-    });
+    return { ...this.gossip.view(), conflicts: this.flow.conflicted.size };
   }
 
   // --- lifecycle and introspection ----------------------------------------------------
@@ -545,13 +307,12 @@ export class Node implements SessionHost {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.antiEntropy?.cancel();
-    this.majority.stop();
-    this.conflictTimer?.cancel();
+    this.gossip.stop();
+    this.flow.stop();
     await this.watcher?.close();
     await this.detector.stop();
     await this.reconciler.stop();
-    await this.syncing;
+    await this.flow.synced();
     this.localBlocks.close();
     for (const s of this.sessions.values()) s.link.close('shutting down');
     await this.mutex.run(async () => {});

@@ -1,0 +1,46 @@
+// Answering a peer's block request: the block is read from whichever local file holds it
+// (the hinted path first, then the block index) straight into the reply frame, whose
+// buffer comes from a pool and goes back to it once the socket has taken the bytes.
+import { FramePool } from '../proto/frame-pool.ts';
+import { blockReplyFrame, missingReplyFrame } from '../proto/reply-frame.ts';
+import type { BlockRequest } from '../proto/types.ts';
+import type { Env } from '../util/env.ts';
+import type { LocalBlocks } from './local-blocks.ts';
+import { LIMITS } from './validate.ts';
+
+/** Spare reply buffers kept (a link's high-water mark's worth), and how long unused. */
+const FRAME_POOL_BYTES = 8 * 1024 * 1024;
+const FRAME_POOL_IDLE_MS = 2_000;
+
+export class BlockServer {
+  private readonly frames: FramePool;
+
+  constructor(
+    private readonly blocks: LocalBlocks,
+    env: Env,
+  ) {
+    this.frames = new FramePool(FRAME_POOL_BYTES, (fn) => void env.setTimer(FRAME_POOL_IDLE_MS, fn));
+  }
+
+  /** The encoded reply: the block's bytes, or "missing" if no local file holds them now. */
+  async serve(req: BlockRequest): Promise<Uint8Array> {
+    if (req.length <= 0 || req.length > LIMITS.blockBytes || req.hash.length !== 32)
+      return missingReplyFrame(req.id);
+    const block = { offset: req.offsetHint, length: req.length, hash: req.hash };
+    const { frame, data } = blockReplyFrame(req.id, req.length, (n) => this.frames.take(n));
+    const found = await this.blocks
+      .read(block, req.pathHint ? [req.pathHint] : [], data)
+      .catch((err: unknown) => {
+        this.frames.give(frame);
+        throw err;
+      });
+    if (found) return frame;
+    this.frames.give(frame);
+    return missingReplyFrame(req.id);
+  }
+
+  /** A frame serve() made is with the kernel now: its buffer may be reused. */
+  sent(frame: Uint8Array): void {
+    this.frames.give(frame);
+  }
+}
