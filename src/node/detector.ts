@@ -7,19 +7,20 @@
 
 import { AncestorError } from '../fs/ancestor-error.ts';
 import type { IgnoreRules } from '../fs/ignore.ts';
-import { baseName, isValidPath, isWithin } from '../fs/paths.ts';
-import type { FileSystem, Stat } from '../fs/types.ts';
+import { isValidPath, isWithin } from '../fs/paths.ts';
+import type { FileSystem } from '../fs/types.ts';
 import type { WatchEvent } from '../fs/watcher/types.ts';
 import { K } from '../log/keys.ts';
 import type { Store } from '../log/store.ts';
 import { Txn } from '../log/txn.ts';
-import { EntryType, type FileEntry } from '../proto/types.ts';
+import { EntryType } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Mutex } from '../util/mutex.ts';
 import type { Ingested } from './ingest.ts';
 import { type Observation, observe, statMatches } from './observe.ts';
 import type { Recorder } from './recorder.ts';
+import { carriedAlong, sameObservedStat, unstableFor } from './settle-rules.ts';
 import { walk } from './walk.ts';
 
 export interface DetectorOptions {
@@ -50,36 +51,7 @@ const MAX_BATCH = 512;
  * 5,000-file burst's first 490 operations were recorded 0.8 s after its first event.
  */
 const FIRST_BATCH = 32;
-/** An empty (or just truncated) file waits this long without change before it is recorded. */
-const EMPTY_QUIET_MS = 200;
-/** So does a new file of this size or more, for this long. */
-const LARGE_NEW_BYTES = 1024 * 1024;
-const LARGE_QUIET_MS = 100;
 const EXAMINE_PARALLEL = 8;
-/**
- * A new hidden or backup-named file (`.doc.swp-4`, `file~`): most likely an editor's temp
- * file about to be renamed over the real one. Measured from its mtime, whose clock is
- * coarser than ours, so the wait can only come out shorter. 10 ms let the temp name through
- * once in ~7 full test runs on the loaded 2-core CI machine (the writer was descheduled
- * between write and rename); a new dotfile showing up 100 ms later costs little.
- */
-const SCRATCH_QUIET_MS = 100;
-
-/**
- * An entry inside a moved folder keeps its inode and every time stamp: if the index has that
- * inode elsewhere with exactly this stat, its content is known without reading it (the same
- * trust as an unchanged path; a rename of 1,000 files need not hash them all).
- */
-function carriedAlong(p: string, stat: Stat, was: FileEntry | null): Observation | null {
-  if (stat.kind === 'dir' || !was || !statMatches(stat, was)) return null;
-  return { path: p, stat, content: stat.kind === 'file' ? was.content : null, link: was.link };
-}
-
-function looksScratch(path: string): boolean {
-  const name = baseName(path);
-  return name.startsWith('.') || name.endsWith('~');
-}
-
 export class Detector {
   private readonly due = new Map<string, number>();
   private readonly vanished = new Map<string, number>();
@@ -240,7 +212,7 @@ export class Detector {
       }
       if (stat.kind === 'other') return;
       this.vanished.delete(p);
-      const wait = this.unstableFor(p, stat, entry);
+      const wait = unstableFor(p, stat, entry, this.o.env.now());
       if (wait > 0) {
         this.touch([p], wait);
         return;
@@ -342,28 +314,6 @@ export class Detector {
     }
   }
 
-  /**
-   * A file that most likely is still being written gets more time than the usual settle:
-   * one just emptied or created empty (a writer truncates, then writes), and a large new
-   * file (copies and editors' temp files write for a while, with pauses), and a new file
-   * named like a scratch file (an editor saving through a temp name it is about to rename
-   * over the real one, within a few milliseconds). Returns how many
-   * more milliseconds to wait (0 = look now).
-   */
-  private unstableFor(path: string, stat: Stat, entry: FileEntry | null): number {
-    if (stat.kind !== 'file') return 0;
-    const age = this.o.env.now() - stat.mtimeMs;
-    const need =
-      stat.size === 0 && (entry === null || entry.size > 0)
-        ? EMPTY_QUIET_MS
-        : !entry && stat.size >= LARGE_NEW_BYTES
-          ? LARGE_QUIET_MS
-          : !entry && looksScratch(path)
-            ? SCRATCH_QUIET_MS
-            : 0;
-    return need > 0 && age < need ? Math.min(need, need - age) : 0;
-  }
-
   private retryLater(path: string, err: unknown): void {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_CHANGED_WHILE_READING') {
@@ -378,16 +328,4 @@ export class Detector {
     this.o.logger.warn('cannot read; will retry', { path, error: (err as Error).message ?? String(err) });
     this.touch([path], 1000);
   }
-}
-
-function sameObservedStat(now: NonNullable<Observation['stat']>, obs: Observation): boolean {
-  const s = obs.stat!;
-  return (
-    now.kind === s.kind &&
-    now.ino === s.ino &&
-    now.size === s.size &&
-    now.mtimeMs === s.mtimeMs &&
-    (now.kind === 'dir' || now.ctimeMs === s.ctimeMs) &&
-    now.mode === s.mode
-  );
 }
