@@ -2,7 +2,7 @@
 // long form (`-dir D -port P -peer H:P`) into the double-dash one. Every problem becomes a
 // UsageError with a one-line message; main() prints it and exits 2.
 import { parseArgs } from 'node:util';
-import { validNodeId } from '../log/store.ts';
+import { validNodeId } from '../log/log-identity.ts';
 import { LEVELS, type Level } from '../util/logger.ts';
 
 export class UsageError extends Error {

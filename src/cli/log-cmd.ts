@@ -3,7 +3,8 @@
 import { join, resolve } from 'node:path';
 import { Level } from 'level';
 import { hlcMs } from '../clock/hlc.ts';
-import { type Db, Store } from '../log/store.ts';
+import { Store } from '../log/store.ts';
+import type { Db } from '../log/store-db.ts';
 import { nodeOf } from '../model/version.ts';
 import { KIND_NAMES, Kind, type Operation } from '../proto/types.ts';
 import { realEnv } from '../util/env.ts';

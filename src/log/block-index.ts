@@ -12,7 +12,7 @@
 // instead of reused.
 import { K } from './keys.ts';
 import { openText, sealText } from './record.ts';
-import type { Db } from './store.ts';
+import type { Db } from './store-db.ts';
 
 export interface BlockLocation {
   path: string;

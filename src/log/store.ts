@@ -3,73 +3,23 @@
 // records are synchronous (getSync is ~100x faster than an awaited get here) and go through
 // a small write-through cache (read-cache.ts); writes go through a Txn and land in one
 // atomic, synced batch.
-import type { AbstractBatchOptions, AbstractLevel } from 'abstract-level';
 import {
   decodeFileEntry,
   decodeHead,
   decodeHeadKinds,
   decodeMemberSummary,
   decodeOperation,
-  encodeFileEntry,
-  encodeHead,
   encodeMemberSummary,
-  encodeOperation,
 } from '../proto/codec.ts';
-import type {
-  Clock,
-  Content,
-  Dot,
-  FileEntry,
-  Head,
-  Kind,
-  MemberSummary,
-  Operation,
-  Version,
-} from '../proto/types.ts';
+import type { Clock, Dot, FileEntry, Head, Kind, MemberSummary, Operation } from '../proto/types.ts';
 import { hexOf } from '../util/hex.ts';
 import { BlockIndexWriter, type BlockLocation, decodeBlockLocation } from './block-index.ts';
 import { K, keyPath, splitKey } from './keys.ts';
+import { openLog, readMeta, type StoreOptions } from './log-identity.ts';
 import { ReadCache } from './read-cache.ts';
 import { openRecord, openText, sealRecord, sealText } from './record.ts';
+import { type Db, writeOptions } from './store-db.ts';
 import { WrittenKeys } from './written-keys.ts';
-
-export type Db = AbstractLevel<string | Uint8Array, string, Uint8Array>;
-
-/** classic-level's `sync` write option (fsync before resolving); other stores ignore it. */
-export function writeOptions(sync: boolean): AbstractBatchOptions<string, Uint8Array> & { sync: boolean } {
-  return { sync };
-}
-
-export const LOG_FORMAT = 1;
-const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
-
-export class LogError extends Error {
-  constructor(
-    readonly code: 'ERR_LOG_FORMAT' | 'ERR_LOG_CLOSED' | 'ERR_NODE_ID',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface StoreOptions {
-  /** Node id to use; default: the stored one, or a new random one. */
-  nodeId?: string | undefined;
-  /** Random bytes (deterministic in the simulator). */
-  random: (n: number) => Uint8Array;
-}
-
-export function randomId(random: (n: number) => Uint8Array, length: number): string {
-  const bytes = random(length);
-  let out = '';
-  for (let i = 0; i < length; i++) out += ID_ALPHABET[bytes[i]! % ID_ALPHABET.length];
-  return out;
-}
-
-const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
-export function validNodeId(id: string): boolean {
-  return NODE_ID.test(id);
-}
 
 export interface LoggedOp {
   op: Operation;
@@ -112,43 +62,8 @@ export class Store {
   }
 
   static async open(db: Db, opts: StoreOptions): Promise<Store> {
-    if (db.status !== 'open') await db.open();
-    const format = readMeta(db, 'format');
-    if (format !== null && Number(format) !== LOG_FORMAT) {
-      throw new LogError('ERR_LOG_FORMAT', `log format ${format} is not supported (expected ${LOG_FORMAT})`);
-    }
-    if (opts.nodeId !== undefined && !validNodeId(opts.nodeId)) {
-      throw new LogError(
-        'ERR_NODE_ID',
-        `invalid node id ${JSON.stringify(opts.nodeId)}: use 1-32 of A-Z a-z 0-9 _ . -`,
-      );
-    }
-    let logId = readMeta(db, 'log');
-    let nodeId = readMeta(db, 'node');
-    // Nothing but meta records ("m!..."; '"' follows '!'): every other key this store
-    // reads, it writes first.
-    let empty = true;
-    for (const range of [{ lt: 'm!' }, { gte: 'm"' }])
-      for await (const _ of db.keys({ ...range, limit: 1 })) empty = false;
-    const batch: { type: 'put'; key: string; value: Uint8Array }[] = [];
-    if (logId === null) {
-      // A new (or wiped) log gets a new log id, hence a new origin: its sequence numbers
-      // start at 1 without ever colliding with those of a log that existed before.
-      logId = randomId(opts.random, 8);
-      batch.push({ type: 'put', key: K.meta('format'), value: sealText(String(LOG_FORMAT)) });
-      batch.push({ type: 'put', key: K.meta('log'), value: sealText(logId) });
-    }
-    const wanted = opts.nodeId ?? nodeId ?? randomId(opts.random, 10);
-    if (wanted !== nodeId) {
-      nodeId = wanted;
-      batch.push({ type: 'put', key: K.meta('node'), value: sealText(nodeId) });
-    }
-    if (batch.length) await db.batch(batch, writeOptions(true));
-    const clock: Record<string, number> = {};
-    for await (const [key, value] of db.iterator(K.allClocks))
-      clock[keyPath(key)] = Number(openText(key, value));
-    const hlc = Number(readMeta(db, 'hlc') ?? '0');
-    return new Store(db, nodeId!, logId, clock, hlc, empty);
+    const id = await openLog(db, opts);
+    return new Store(db, id.nodeId, id.logId, id.clock, id.hlc, id.empty);
   }
 
   async close(): Promise<void> {
@@ -355,35 +270,3 @@ export class Store {
     await this.db.put(K.meta(name), sealText(value), writeOptions(true));
   }
 }
-
-function readMeta(db: Db, name: string): string | null {
-  const key = K.meta(name);
-  const v = db.getSync(key);
-  return v === undefined ? null : openText(key, v);
-}
-
-const NO_BYTES = new Uint8Array(0);
-
-/**
- * Content named by its hashes only. A stored head or index entry leaves a small file's
- * inline bytes out: they live once, in the operation that wrote them (storing them three
- * times made a 100,000 x 1 KiB folder's log 371 MiB, mapped into the daemon's RSS).
- */
-function hashedOnly(c: Content | null): Content | null {
-  return c && c.inlineData.length > 0 ? { ...c, inlineData: NO_BYTES } : c;
-}
-
-const hasInline = (v: Version) => (v.content?.inlineData.length ?? 0) > 0;
-
-export const encodeStored = {
-  op: (op: Operation) => encodeOperation(op),
-  head: (h: Head) =>
-    sealRecord(
-      encodeHead(
-        h.versions.some(hasInline)
-          ? { ...h, versions: h.versions.map((v) => ({ ...v, content: hashedOnly(v.content) })) }
-          : h,
-      ),
-    ),
-  file: (f: FileEntry) => sealRecord(encodeFileEntry({ ...f, content: hashedOnly(f.content) })),
-};

@@ -7,7 +7,9 @@ import { hexOf } from '../util/hex.ts';
 import { type BlockLocation, encodeBlockLocation } from './block-index.ts';
 import { K } from './keys.ts';
 import { sealRecord, sealText } from './record.ts';
-import { encodeStored, type Store, writeOptions } from './store.ts';
+import type { Store } from './store.ts';
+import { writeOptions } from './store-db.ts';
+import { encodeStored } from './stored-records.ts';
 
 export class LogGapError extends Error {
   readonly code = 'ERR_LOG_GAP';

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Level } from 'level';
-import { type Db, Store } from '../../src/log/store.ts';
+import { Store } from '../../src/log/store.ts';
+import type { Db } from '../../src/log/store-db.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/appender.ts', import.meta.url));
 

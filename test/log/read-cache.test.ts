@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { MemoryLevel } from 'memory-level';
 import { ReadCache } from '../../src/log/read-cache.ts';
-import { type Db, Store } from '../../src/log/store.ts';
+import { Store } from '../../src/log/store.ts';
+import type { Db } from '../../src/log/store-db.ts';
 import { Txn } from '../../src/log/txn.ts';
 import { EntryType, type FileEntry } from '../../src/proto/types.ts';
 

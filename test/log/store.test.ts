@@ -10,7 +10,8 @@ import { MemoryLevel } from 'memory-level';
 import { ofDot } from '../../src/clock/vector.ts';
 import { K } from '../../src/log/keys.ts';
 import { CorruptRecordError, openRecord, sealRecord } from '../../src/log/record.ts';
-import { type Db, Store } from '../../src/log/store.ts';
+import { Store } from '../../src/log/store.ts';
+import type { Db } from '../../src/log/store-db.ts';
 import { LogGapError, Txn } from '../../src/log/txn.ts';
 import { EntryType, Kind, type Operation } from '../../src/proto/types.ts';
 

@@ -3,7 +3,8 @@
 // drives users, partitions, crashes and restarts, and runs everything to quiescence.
 import { MemoryLevel } from 'memory-level';
 import { removeStaleTemps } from '../../src/fs/stale-temps.ts';
-import { type Db, Store } from '../../src/log/store.ts';
+import { Store } from '../../src/log/store.ts';
+import type { Db } from '../../src/log/store-db.ts';
 import { Node } from '../../src/node/node.ts';
 import type { Env } from '../../src/util/env.ts';
 import { createLogger, type Logger, silentLogger } from '../../src/util/logger.ts';
