@@ -5,11 +5,11 @@
 // committed in groups; removals last. Every step first checks that the disk still shows
 // what the index says — if not, the user changed it, the detector records that first,
 // and the path is planned again.
-import { isWithin } from '../fs/paths.ts';
 import { K } from '../log/keys.ts';
 import { Txn } from '../log/txn.ts';
 import { EntryType } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
+import { BlockedHeads } from './blocked-heads.ts';
 import { type ContentAssembler, ContentUnavailableError } from './content.ts';
 import {
   DiskSteps,
@@ -37,8 +37,6 @@ export interface ReconcilerOptions extends DiskStepsOptions {
 // Large enough that one directory rename (all its sources and targets) plans together.
 const BATCH = 8192;
 const RETRY_MS = [1000, 5000, 15000, 60000];
-/** After this many blocks in a row, a head is retried on the back-off schedule instead. */
-const MAX_REBLOCKS = 4;
 
 export class Reconciler {
   private readonly dirty = new Set<string>();
@@ -48,10 +46,8 @@ export class Reconciler {
   private retrying = new Map<string, number>();
   /** Failures already logged at warn level (path and error). */
   private readonly warned = new Set<string>();
-  /** Heads waiting for the detector, with the paths it must look at first. */
-  private readonly blocked = new Map<string, Set<string>>();
-  /** Heads blocked in a row without a clean round (see MAX_REBLOCKS). */
-  private readonly reblocked = new Map<string, number>();
+  /** Heads waiting for the detector to record a change the user made under them. */
+  private readonly blocked = new BlockedHeads();
   private running: Promise<void> | null = null;
   private retryTimer: Timer | null = null;
   private stopped = false;
@@ -253,41 +249,9 @@ export class Reconciler {
   }
 
   private afterRound(actions: Action[], mismatched: string[], replan: Set<string>): void {
-    // Heads whose steps found the disk changed wait until the detector has recorded what the
-    // user did there; the others had a clean round.
-    const hit = new Set(mismatched);
-    const hitHeads = new Map<string, Set<string>>();
-    for (const a of actions) {
-      const paths = a.kind === 'move' || a.kind === 'moveDir' ? [a.from, a.to] : [a.path];
-      const heads = ['headPath' in a ? a.headPath : null, 'expect' in a ? a.expect?.headPath : null];
-      // A folder move that did not happen leaves its children to be planned again too.
-      if (a.kind === 'moveDir') for (const c of a.children) heads.push(c.headPath, c.expect.headPath);
-      // The path itself, a folder above it or an entry below it that the user changed.
-      const waits = [...hit].filter((m) => paths.some((p) => isWithin(p, m) || isWithin(m, p)));
-      for (const head of heads) {
-        if (!head) continue;
-        if (!paths.some((p) => hit.has(p))) {
-          if (head === heads[0]) this.reblocked.delete(head);
-          continue;
-        }
-        const set = hitHeads.get(head) ?? new Set<string>();
-        for (const m of waits) set.add(m);
-        hitHeads.set(head, set);
-      }
-    }
-    for (const [head, waits] of hitHeads) {
-      // Blocked again and again without a clean round: the detector sees no change where
-      // the steps see one. Retry on the back-off schedule rather than spin.
-      const times = (this.reblocked.get(head) ?? 0) + 1;
-      this.reblocked.set(head, times);
-      if (times > MAX_REBLOCKS) {
-        this.o.logger.debug('local change not recorded yet; retrying later', { path: head });
-        this.park(head);
-        continue;
-      }
-      const all = this.blocked.get(head) ?? new Set<string>();
-      for (const m of waits) all.add(m);
-      this.blocked.set(head, all);
+    for (const head of this.blocked.afterRound(actions, mismatched)) {
+      this.o.logger.debug('local change not recorded yet; retrying later', { path: head });
+      this.park(head);
     }
     if (mismatched.length) this.o.onMismatch(mismatched);
     for (const p of replan) this.dirty.add(p);
@@ -300,12 +264,7 @@ export class Reconciler {
    */
   unblock(pending: (path: string) => boolean): void {
     if (this.blocked.size === 0) return;
-    const heads: string[] = [];
-    for (const [head, waits] of this.blocked) {
-      if ([...waits].some(pending)) continue;
-      this.blocked.delete(head);
-      heads.push(head);
-    }
+    const heads = this.blocked.release(pending);
     if (heads.length) this.schedule(heads);
   }
 
