@@ -1,13 +1,15 @@
-// One large random file (512 MiB by default) on one pair, four changes in a row: created;
-// 1 MiB overwritten in the middle in place; 1 byte inserted at the front, rewritten in
-// place; another byte inserted and saved the way editors save (temp file beside it, then
-// rename over it) - where the temp file must never show up on b. Memory: how far each
+// One large random file (512 MiB by default) on one pair, four kinds of change in a row:
+// created; 1 MiB overwritten in the middle in place; 1 byte inserted at the front,
+// rewritten in place; another byte inserted and saved the way editors save (temp file
+// beside it, then rename over it) - where the temp file must never show up on b. Each
+// edit is repeated as often as the mode says, and its median is the figure. Memory: how far each
 // side's peak RSS rose above its idle RSS, per change (in the JSON) and at worst.
 import { open, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileIs } from '../lib/checks.ts';
 import { randomBuffer, sha256 } from '../lib/content.ts';
-import { bytes, type Figures, flag, ms } from '../lib/figures.ts';
+import { bytes, type Figures, flag } from '../lib/figures.ts';
+import { medianFigures, type Sample, sampleOf } from '../lib/repeats.ts';
 import { step } from '../lib/step.ts';
 import { assertSame } from '../lib/verify.ts';
 import type { Pair } from '../rivals/types.ts';
@@ -53,6 +55,7 @@ export const bigfile: PairScenario = {
     pair.memB.reset();
     const figures: Figures = {};
     const detail: Record<string, unknown> = {};
+    const samples = new Map<string, (Sample & { raiseA: number; raiseB: number })[]>();
     // Each change's own peak: reset the kernel's high-water mark after reading it.
     const raise = { a: 0, b: 0 };
     const record = (key: string, r: Awaited<ReturnType<typeof change>>) => {
@@ -62,55 +65,61 @@ export const bigfile: PairScenario = {
       raise.b = Math.max(raise.b, rb);
       pair.memA.reset();
       pair.memB.reset();
-      figures[`${key}.time`] = ms(r.ms, r.by === 'poll' ? 'seen by the fallback poll' : undefined);
-      figures[`${key}.bytes`] = bytes(r.aToB + r.bToA);
-      detail[key] = {
-        ms: r.ms,
-        writeMs: r.actMs,
-        aToB: r.aToB,
-        bToA: r.bToA,
-        by: r.by,
-        raiseA: ra,
-        raiseB: rb,
-      };
+      const list = samples.get(key) ?? [];
+      list.push({ ...sampleOf(r), raiseA: ra, raiseB: rb });
+      samples.set(key, list);
     };
 
     let content = randomBuffer(size);
     const v1 = content;
     record('big.new', await change(pair, 'new file', content, () => writeFile(path, v1), limit));
 
-    const patch = randomBuffer(ctx.sizes.overwrite);
-    const at = Math.floor(size / 2) + 12_345; // not aligned to anything a tool might favour
-    content.set(patch, at);
-    record(
-      'big.overwrite',
-      await change(pair, '1 MiB overwrite', content, () => writeAt(path, patch, at), limit),
-    );
-
-    content = Buffer.concat([Buffer.from([0x5a]), content]);
-    const v3 = content;
-    record(
-      'big.insert',
-      await change(pair, '1-byte insert in place', content, () => writeAt(path, v3, 0), limit),
-    );
-
-    content = Buffer.concat([Buffer.from([0xa5]), content]);
-    const v4 = content;
+    // The edits, each repeated (the targets are medians): every overwrite lands 3 MiB past
+    // the one before, every insertion adds one more byte at the front.
+    for (let i = 0; i < ctx.sizes.repeats; i++) {
+      const patch = randomBuffer(ctx.sizes.overwrite);
+      // Not aligned to anything a tool might favour.
+      const at = Math.floor(size / 2) + 12_345 + i * 3 * ctx.sizes.overwrite;
+      content.set(patch, at);
+      record(
+        'big.overwrite',
+        await change(pair, '1 MiB overwrite', content, () => writeAt(path, patch, at), limit),
+      );
+    }
+    for (let i = 0; i < ctx.sizes.repeats; i++) {
+      content = Buffer.concat([Buffer.from([0x5a + i]), content]);
+      const v = content;
+      record(
+        'big.insert',
+        await change(pair, '1-byte insert in place', content, () => writeAt(path, v, 0), limit),
+      );
+    }
     const temp = join(pair.a, TEMP);
-    const r = await change(
-      pair,
-      '1-byte insert, temp + rename',
-      content,
-      async () => {
-        await writeFile(temp, v4);
-        await rename(temp, path);
-      },
-      limit,
-    );
-    record('big.editor', r);
-    const leaked = [...r.seen].filter((n) => n.includes(TEMP));
-    figures['big.editor.tempOnB'] = flag(leaked.length > 0);
-    detail.tempNamesOnB = leaked;
+    const leaked = new Set<string>();
+    for (let i = 0; i < ctx.sizes.repeats; i++) {
+      content = Buffer.concat([Buffer.from([0xa5 + i]), content]);
+      const v = content;
+      const r = await change(
+        pair,
+        '1-byte insert, temp + rename',
+        content,
+        async () => {
+          await writeFile(temp, v);
+          await rename(temp, path);
+        },
+        limit,
+      );
+      record('big.editor', r);
+      for (const n of r.seen) if (n.includes(TEMP)) leaked.add(n);
+    }
+    for (const [key, list] of samples) {
+      const m = medianFigures(list);
+      figures[`${key}.time`] = m.time;
+      figures[`${key}.bytes`] = m.bytes;
+      detail[key] = list;
+    }
+    figures['big.editor.tempOnB'] = flag(leaked.size > 0);
+    detail.tempNamesOnB = [...leaked];
 
     await assertSame(pair, 'bigfile');
     figures['big.rss.a'] = bytes(idleA + raise.a);
