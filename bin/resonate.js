@@ -1,11 +1,11 @@
-#!/usr/bin/env -S node --v8-pool-size=1 --max-semi-space-size=4 --heap-growing-percent=20
+#!/usr/bin/env -S node --v8-pool-size=1 --max-semi-space-size=2 --heap-growing-percent=20
 // Entry point. One V8 helper thread, not Node's four: on two cores, four helpers compiling
 // and collecting beside the main thread slowed it (a 1,000-file folder rename: 474-526 ms
-// against 296-386 ms). A young generation of at most 4 MiB semi-spaces, not 16, and an old
+// against 296-386 ms). A young generation of at most 2 MiB semi-spaces, not 16, and an old
 // generation allowed to grow 20% between full collections, not V8's ~2x: V8 grew both in
-// any burst and kept the pages. Peak RSS 10-90 MiB lower in the bench's memory figures
-// (the 100,000-file scan 218-229 MiB against 306-316), the scan ~12% slower, the rest
-// within noise (bench/notes/machine.md). Run it as `resonate` (or this file as a program)
+// any burst and kept the pages. Peak RSS 10-110 MiB lower in the bench's memory figures
+// (the 100,000-file scan 203 MiB against 306-316), the scan ~12% slower, the rest within
+// noise (bench/notes/machine.md). Run it as `resonate` (or this file as a program)
 // for these; `node bin/resonate.js` works too, with Node's defaults.
 // Runs the compiled dist/ when it is at least as new as every source file
 // (scripts/build.js, run by `npm ci`); otherwise the TypeScript sources through tsx, so an
