@@ -31,6 +31,11 @@ export class ContentUnavailableError extends Error {
 
 const WINDOW_BYTES = 16 * 1024 * 1024;
 const WINDOW_BLOCKS = 64;
+/**
+ * Runs of local blocks in flight: a run is read from the page cache in-line and written on
+ * the thread pool, so a few keep the pool busy; each is a 1 MiB buffer.
+ */
+const LOCAL_WINDOW_BYTES = 4 * 1024 * 1024;
 /** Largest run of local blocks read and written in one piece. */
 const RUN_BYTES = 1024 * 1024;
 
@@ -124,8 +129,9 @@ export class ContentAssembler {
       // Once the window is full, refill only when half of it has settled: the requests then
       // leave in bursts, one socket write each (the link corks a turn's frames), not one
       // write per block.
-      if (over(bytes, WINDOW_BLOCKS, WINDOW_BYTES)) {
-        while (over(bytes, WINDOW_BLOCKS / 2 + 1, WINDOW_BYTES / 2)) await settled();
+      const cap = run ? LOCAL_WINDOW_BYTES : WINDOW_BYTES;
+      if (over(bytes, WINDOW_BLOCKS, cap)) {
+        while (over(bytes, WINDOW_BLOCKS / 2 + 1, cap / 2)) await settled();
       }
       if (failed) break;
       bytesInFlight += bytes;
