@@ -16,7 +16,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Chunker, DEFAULT_CHUNK_PARAMS } from '../src/fs/chunker.ts';
 import { DiskFs } from '../src/fs/disk.ts';
-import { hashFile, hashStream, READ_BUFFER } from '../src/fs/hasher.ts';
+import { READ_BUFFER } from '../src/fs/hash-pipeline.ts';
+import { hashFile, hashStream } from '../src/fs/hasher.ts';
 import type { Content } from '../src/proto/types.ts';
 
 const { values: args } = parseArgs({

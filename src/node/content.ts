@@ -4,7 +4,7 @@
 // verified against its SHA-256 before it is written; memory stays bounded by a window of
 // blocks in flight, so multi-GB files stream.
 import { createHash } from 'node:crypto';
-import { READ_SKEW } from '../fs/hasher.ts';
+import { READ_SKEW } from '../fs/hash-pipeline.ts';
 import type { FileSystem, TempFile } from '../fs/types.ts';
 import type { LoggedOp, Store } from '../log/store.ts';
 import { sameContent } from '../model/version.ts';

@@ -1,7 +1,9 @@
 // Looking at one path on disk: its lstat, and for files their content (hashed in blocks),
 // for links their target. And the comparisons that decide whether the disk still shows
 // what the file index recorded.
-import { type HashOptions, hashFile, INLINE_MAX, SMALL_FILE_MAX, smallContent } from '../fs/hasher.ts';
+
+import { type HashOptions, INLINE_MAX } from '../fs/hash-pipeline.ts';
+import { hashFile, SMALL_FILE_MAX, smallContent } from '../fs/hasher.ts';
 import type { FileSystem, Stat } from '../fs/types.ts';
 import { sameContent } from '../model/version.ts';
 import { type Content, type Dot, EntryType, type FileEntry, Kind, type Version } from '../proto/types.ts';

@@ -8,14 +8,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { chunkAll } from '../../src/fs/chunker.ts';
 import { DiskFs } from '../../src/fs/disk.ts';
-import {
-  ChangedWhileReadingError,
-  digestOf,
-  hashFile,
-  OFFLOAD_MIN,
-  READ_BUFFER,
-  READ_SKEW,
-} from '../../src/fs/hasher.ts';
+import { digestOf, OFFLOAD_MIN, READ_BUFFER, READ_SKEW } from '../../src/fs/hash-pipeline.ts';
+import { ChangedWhileReadingError, hashFile } from '../../src/fs/hasher.ts';
 import type { FileSystem, ReadHandle } from '../../src/fs/types.ts';
 import { slotsFree } from '../../src/fs/wasm/gear.ts';
 import type { Content } from '../../src/proto/types.ts';

@@ -3,14 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { type ChunkParams, chunkAll, DEFAULT_CHUNK_PARAMS } from '../../src/fs/chunker.ts';
+import { digestOf, INLINE_MAX, OFFLOAD_MIN, READ_BUFFER } from '../../src/fs/hash-pipeline.ts';
 import {
   ChangedWhileReadingError,
-  digestOf,
   hashFile,
   hashStream,
-  INLINE_MAX,
-  OFFLOAD_MIN,
-  READ_BUFFER,
   readBlock,
   verifyBlock,
 } from '../../src/fs/hasher.ts';

@@ -9,7 +9,8 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DiskFs } from '../../src/fs/disk.ts';
-import { hashFile, INLINE_MAX, SMALL_FILE_MAX, smallContent } from '../../src/fs/hasher.ts';
+import { INLINE_MAX } from '../../src/fs/hash-pipeline.ts';
+import { hashFile, SMALL_FILE_MAX, smallContent } from '../../src/fs/hasher.ts';
 import { FsError, type SmallFile } from '../../src/fs/types.ts';
 import { makeTempDir, removeTree } from '../harness/tmp.ts';
 

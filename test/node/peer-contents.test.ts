@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { digestOf } from '../../src/fs/hasher.ts';
+import { digestOf } from '../../src/fs/hash-pipeline.ts';
 import { CorruptRecordError } from '../../src/log/record.ts';
 import type { LoggedOp } from '../../src/log/store.ts';
 import {
