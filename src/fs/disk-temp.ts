@@ -3,12 +3,12 @@
 // visible under the real name only by one atomic rename (or link, when the target must
 // not exist), after its data and metadata are on disk. Apart from fsync and large writes its
 // syscalls are synchronous metadata calls (see fd-io.ts for why).
-import { fchmodSync, futimesSync, linkSync, renameSync, unlinkSync } from 'node:fs';
+import { constants as C, fchmodSync, futimesSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import type { PinnedDir } from './disk-confine.ts';
 import { errnoOf, isMissing, toFsError } from './disk-errors.ts';
 import { lstatOrNullSync as lstatOrNull, toStat, utimeSeconds } from './disk-stat.ts';
-import type { FdIo } from './fd-io.ts';
-import { checkSyncedPath } from './fs-paths.ts';
+import { FdIo } from './fd-io.ts';
+import { checkSyncedPath, tempName } from './fs-paths.ts';
 import { baseName, parentOf } from './paths.ts';
 import { describeStat, sameEntry } from './stat-match.ts';
 import { type CommitOptions, FsError, type Stat, type TempFile } from './types.ts';
@@ -150,3 +150,35 @@ export class DiskTempFile implements TempFile {
       throw new FsError('ERR_IO', this.path, 'temp file already committed or aborted');
   }
 }
+
+/**
+ * Create a temp file for `target` in its pinned folder `dir` (O_EXCL under a random name, a
+ * few tries): the DiskTempFile owns `dir` from then on; on failure it is closed here.
+ */
+export async function openTempIn(
+  dir: PinnedDir,
+  target: string,
+  random: (n: number) => Uint8Array,
+  modeMask: number,
+  exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<TempFile> {
+  const folder = parentOf(target);
+  try {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const name = tempName(random(8));
+      const path = folder === '' ? name : `${folder}/${name}`;
+      try {
+        const fd = openSync(dir.entry(name), TEMP_FLAGS, 0o600);
+        return new DiskTempFile(path, dir, name, new FdIo(fd, path), modeMask, exclusive);
+      } catch (err) {
+        if (errnoOf(err) !== 'EEXIST') throw err;
+      }
+    }
+    throw new FsError('ERR_EXISTS', target, 'no free temp-file name after 8 attempts');
+  } catch (err) {
+    await dir.close();
+    throw toFsError(err, target);
+  }
+}
+
+const TEMP_FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
