@@ -3,6 +3,7 @@
 import { filesAre } from '../lib/checks.ts';
 import { expectations, makeFileSet, writeFileSet } from '../lib/content.ts';
 import { bytes, flag, ms } from '../lib/figures.ts';
+import { sampleOf } from '../lib/repeats.ts';
 import { step } from '../lib/step.ts';
 import { assertSame } from '../lib/verify.ts';
 import type { PairScenario } from './types.ts';
@@ -33,7 +34,7 @@ export const files: PairScenario = {
         'files.rss.b': bytes(pair.memB.peak()),
         'files.verified': flag(true),
       },
-      detail: { writeMs: r.actMs, aToB: r.aToB, bToA: r.bToA, by: r.by },
+      detail: { ...sampleOf(r) },
     };
   },
 };

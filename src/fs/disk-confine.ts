@@ -17,6 +17,7 @@ import { constants as C, closeSync, fstatSync, fsync, openSync, readlinkSync } f
 import { chmod, lchmod, lstat, open, readlink, realpath } from 'node:fs/promises';
 import { AncestorError } from './ancestor-error.ts';
 import { errnoOf, isMissing, toFsError } from './disk-errors.ts';
+import { childPath } from './paths.ts';
 import { FsError } from './types.ts';
 
 /** Linux O_PATH (same value on every architecture node supports). */
@@ -44,10 +45,6 @@ export interface PinnedDir {
   chmod(name: string, mode: number, errPath: string): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;
-}
-
-function join(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
 }
 
 /** The OS path of folder `rel` under the real root. */
@@ -96,11 +93,12 @@ class FdPinned implements PinnedDir {
   }
   entry(name: string): string {
     // After close the fd number may already name something else: never hand out a path.
-    if (this.closed) throw new FsError('ERR_IO', join(this.rel, name), 'directory handle used after close');
+    if (this.closed)
+      throw new FsError('ERR_IO', childPath(this.rel, name), 'directory handle used after close');
     return `${this.self}/${name}`;
   }
   async child(name: string, errPath: string): Promise<PinnedDir> {
-    const rel = join(this.rel, name);
+    const rel = childPath(this.rel, name);
     try {
       return new FdPinned(rel, openSync(this.entry(name), DIR_FLAGS));
     } catch (err) {
@@ -140,9 +138,9 @@ class PathPinned implements PinnedDir {
     return `${this.self}/${name}`;
   }
   async child(name: string, errPath: string): Promise<PinnedDir> {
-    const problem = await whyNotDir(this.entry(name), join(this.rel, name), errPath);
+    const problem = await whyNotDir(this.entry(name), childPath(this.rel, name), errPath);
     if (problem !== null) throw problem;
-    return new PathPinned(join(this.rel, name), this.entry(name), this.verify);
+    return new PathPinned(childPath(this.rel, name), this.entry(name), this.verify);
   }
   async recheck(errPath: string): Promise<void> {
     await this.verify(this.rel, errPath);

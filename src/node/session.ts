@@ -302,8 +302,7 @@ export class Session {
         .serveBlock(req)
         .catch(() => missingReplyFrame(req.id))
         .then(async (frame) => {
-          const sent = this.host.frameSent ? () => this.host.frameSent?.(frame) : undefined;
-          if (!this.sendEncoded(frame, sent)) await this.link.drained();
+          if (!this.sendEncoded(frame, () => this.host.frameSent?.(frame))) await this.link.drained();
         })
         .finally(() => {
           this.serving--;

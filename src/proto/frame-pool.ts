@@ -48,9 +48,9 @@ export class FramePool {
    */
   give(frame: Uint8Array): void {
     const store = frame.buffer;
+    // Only buffers take() made of a class are lent, so the class follows from the size.
     if (!this.lent.delete(store)) return;
     const k = sizeClass(store.byteLength - HEADROOM);
-    if (k < 0 || store.byteLength !== (1 << k) + HEADROOM) return;
     if (this.spareBytes + store.byteLength > this.maxSpareBytes) return;
     this.spareBytes += store.byteLength;
     const list = this.spare[k] ?? [];

@@ -5,7 +5,7 @@
 import { type Dirent, type FSWatcher, lstatSync, watch } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { baseName, isOwnName, isWithin } from '../paths.ts';
+import { baseName, childPath, isOwnName, isWithin } from '../paths.ts';
 import {
   toWatchError,
   type WatchEvent,
@@ -23,8 +23,6 @@ interface CheckState {
   /** A 'rename' in the parent: the directory entry itself was removed, replaced or moved. */
   entryChanged: boolean;
 }
-
-const join2 = (dir: string, name: string): string => (dir === '' ? name : `${dir}/${name}`);
 
 function errCode(err: unknown): string {
   return (err as NodeJS.ErrnoException | null)?.code ?? '';
@@ -159,7 +157,7 @@ class NativeWatcher implements Watcher {
     const subdirs: string[] = [];
     const events: WatchEvent[] = [];
     for (const e of entries) {
-      const path = join2(rel, e.name);
+      const path = childPath(rel, e.name);
       const isDir = e.isDirectory(); // a symlink is never a directory here: never followed
       if (this.skip(path, isDir)) continue;
       if (report) events.push({ path, kind: isDir ? 'addDir' : 'add' });
@@ -180,7 +178,7 @@ class NativeWatcher implements Watcher {
     // The root's own deletion or move comes under its own base name (as for any watched
     // folder; for the others the parent's event is the one acted on).
     if (dir === '' && name === baseName(this.opts.root)) this.checkRoot();
-    const rel = join2(dir, name);
+    const rel = childPath(dir, name);
     if (isOwnName(rel)) return;
     const asFile = this.opts.ignored(rel, false);
     const asDir = this.opts.ignored(rel, true);
