@@ -15,6 +15,11 @@ import type { LocalBlocks, TrustedRun } from './local-blocks.ts';
 export interface BlockFetcher {
   /** The block's bytes from some peer, verified against its hash, or null if no peer has it. */
   fetch(block: Block, pathHint: string): Promise<Uint8Array | null>;
+  /**
+   * Blocks that follow each other in the file, in one piece from a peer whose own index
+   * vouches for all of them (each verified), or null: then they are fetched one by one.
+   */
+  fetchRun(blocks: readonly Block[], pathHint: string): Promise<Uint8Array | null>;
 }
 
 export interface FillStats {
@@ -29,7 +34,12 @@ export class ContentUnavailableError extends Error {
   }
 }
 
-const WINDOW_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes of remote blocks in flight. Runs of 1 MiB fill it (block by block, the count bound
+ * held it near 4 MiB): at 16 MiB the sender's malloc heap peaked 30 MiB higher during a
+ * 512 MiB transfer, and 8 was no slower than 16 or 4 on loopback (bench/README.md).
+ */
+const WINDOW_BYTES = 8 * 1024 * 1024;
 const WINDOW_BLOCKS = 64;
 /**
  * Runs of local blocks in flight: a run is read from the page cache in-line and written on
@@ -38,6 +48,15 @@ const WINDOW_BLOCKS = 64;
 const LOCAL_WINDOW_BYTES = 4 * 1024 * 1024;
 /** Largest run of local blocks read and written in one piece. */
 const RUN_BYTES = 1024 * 1024;
+/**
+ * Largest run of blocks asked of a peer in one request. Block by block, a new 512 MiB file
+ * was ~8,000 requests, replies and writes of 64 KiB, the writes made in-line (fs/fd-io.ts):
+ * the receiver's main thread was its bottleneck. A run's write is large enough to go to the
+ * thread pool.
+ */
+export const REMOTE_RUN_BYTES = 1024 * 1024;
+/** Most blocks in one remote run (a peer refuses more: block-server.ts). */
+export const REMOTE_RUN_BLOCKS = 256;
 
 export function sha256(data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest();
@@ -123,8 +142,11 @@ export class ContentAssembler {
       // edit) go as one read and one write: block by block, the ~8,000 of a 512 MiB file
       // were two syscalls and a buffer each.
       const run = await this.local.trustedRun(blocks, i, hints, RUN_BYTES);
-      const unit = run ? blocks.slice(i, i + run.count) : [blocks[i]!];
-      const bytes = run ? run.bytes : unit[0]!.length;
+      // Blocks no file here is known to hold, back to back: one request for all of them.
+      const remote = run ? 0 : this.remoteRun(blocks, i, hints);
+      const unit = run ? blocks.slice(i, i + run.count) : blocks.slice(i, i + Math.max(1, remote));
+      let bytes = 0;
+      for (const b of unit) bytes += b.length;
       i += unit.length;
       // Once the window is full, refill only when half of it has settled: the requests then
       // leave in bursts, one socket write each (the link corks a turn's frames), not one
@@ -138,7 +160,9 @@ export class ContentAssembler {
       inFlight++;
       const work = run
         ? this.fromRun(tmp, path, unit, run, hints, stats, spare)
-        : this.one(tmp, path, unit[0]!, hints, stats);
+        : remote > 1
+          ? this.fromRemoteRun(tmp, path, unit, hints, stats)
+          : this.one(tmp, path, unit[0]!, hints, stats);
       void work
         .catch((err: unknown) => {
           failed ??= err;
@@ -154,6 +178,39 @@ export class ContentAssembler {
     while (inFlight > 0) await settled();
     if (failed) throw failed;
     return stats;
+  }
+
+  /**
+   * How many blocks from `blocks[from]` on no hinted file and no index entry here holds,
+   * within one remote run's bounds (0 if this disk may hold the first).
+   */
+  private remoteRun(blocks: readonly Block[], from: number, hints: readonly string[]): number {
+    let n = 0;
+    let bytes = 0;
+    for (let j = from; j < blocks.length && n < REMOTE_RUN_BLOCKS; j++) {
+      const b = blocks[j]!;
+      if (bytes + b.length > REMOTE_RUN_BYTES || this.local.mayHave(b, hints)) break;
+      bytes += b.length;
+      n++;
+    }
+    return n;
+  }
+
+  /** A run of blocks from a peer in one piece; block by block if no peer serves it whole. */
+  private async fromRemoteRun(
+    tmp: TempFile,
+    path: string,
+    blocks: Block[],
+    hints: string[],
+    stats: FillStats,
+  ): Promise<void> {
+    const data = await this.remote.fetchRun(blocks, path); // verified by the fetcher
+    if (data) {
+      stats.remoteBytes += data.length;
+      await tmp.write(data, blocks[0]!.offset);
+      return;
+    }
+    await Promise.all(blocks.map((b) => this.one(tmp, path, b, hints, stats)));
   }
 
   /** A run of local blocks in one piece; block by block (each verified) if its file changed. */

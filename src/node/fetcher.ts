@@ -1,13 +1,16 @@
 // Fetching blocks from peers: each request goes to one connected peer (the least busy),
 // and on "missing" or a dropped link to the next one; several requests are in flight per
-// peer, bounded in count and bytes so a large transfer cannot swamp a link.
+// peer, bounded in count and bytes so a large transfer cannot swamp a link. A request is
+// one block or a run of blocks that follow each other in the file (one reply for all).
 import type { Block, BlockReply } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import { type BlockFetcher, verify } from './content.ts';
 import type { Session } from './session.ts';
 
 interface Pending {
-  block: Block;
+  /** One block, or a run of them back to back from blocks[0].offset. */
+  blocks: readonly Block[];
+  bytes: number;
   pathHint: string;
   tried: Set<Session>;
   resolve: (data: Uint8Array | null) => void;
@@ -42,8 +45,18 @@ export class Fetcher implements BlockFetcher {
   ) {}
 
   fetch(block: Block, pathHint: string): Promise<Uint8Array | null> {
+    return this.request([block], pathHint);
+  }
+
+  fetchRun(blocks: readonly Block[], pathHint: string): Promise<Uint8Array | null> {
+    return this.request(blocks, pathHint);
+  }
+
+  private request(blocks: readonly Block[], pathHint: string): Promise<Uint8Array | null> {
+    let bytes = 0;
+    for (const b of blocks) bytes += b.length;
     return new Promise((resolve) => {
-      this.queue.push({ block, pathHint, tried: new Set(), resolve, session: null });
+      this.queue.push({ blocks, bytes, pathHint, tried: new Set(), resolve, session: null });
       this.dispatch();
     });
   }
@@ -57,10 +70,10 @@ export class Fetcher implements BlockFetcher {
     if (!p || p.session !== session) return; // stale or forged id: ignore
     this.inFlight.delete(reply.id);
     this.lastReply.set(session, this.env.now());
-    this.release(session, p.block.length);
+    this.release(session, p.bytes);
     // A reply that does not match the hash (a changed file, or a lying peer) counts as
     // missing there: the next peer is asked.
-    if (reply.missing || !verify(reply.data, p.block)) {
+    if (reply.missing || !verifyAll(reply.data, p.blocks)) {
       this.queue.unshift(p);
     } else {
       p.resolve(reply.data);
@@ -110,7 +123,7 @@ export class Fetcher implements BlockFetcher {
     for (const [id, p] of this.inFlight) {
       if (!p.session || !stalled.has(p.session)) continue;
       this.inFlight.delete(id);
-      this.release(p.session, p.block.length);
+      this.release(p.session, p.bytes);
       this.queue.unshift(p);
     }
     for (const s of stalled) this.lastReply.delete(s);
@@ -144,9 +157,7 @@ export class Fetcher implements BlockFetcher {
       }
       const target = candidates
         .map((s) => ({ s, l: this.load.get(s) ?? { requests: 0, bytes: 0 } }))
-        .filter(
-          ({ l }) => l.requests < MAX_REQUESTS_PER_PEER && l.bytes + p.block.length <= MAX_BYTES_PER_PEER,
-        )
+        .filter(({ l }) => l.requests < MAX_REQUESTS_PER_PEER && l.bytes + p.bytes <= MAX_BYTES_PER_PEER)
         .sort((a, b) => a.l.requests - b.l.requests)[0];
       if (!target) {
         i++;
@@ -161,17 +172,29 @@ export class Fetcher implements BlockFetcher {
       this.armWatchdog();
       const l = this.load.get(target.s) ?? { requests: 0, bytes: 0 };
       l.requests++;
-      l.bytes += p.block.length;
+      l.bytes += p.bytes;
       this.load.set(target.s, l);
+      const run = p.blocks.length > 1;
       target.s.send({
         blockRequest: {
           id,
-          hash: p.block.hash,
+          hash: run ? Buffer.concat(p.blocks.map((b) => b.hash)) : p.blocks[0]!.hash,
           pathHint: p.pathHint,
-          offsetHint: p.block.offset,
-          length: p.block.length,
+          offsetHint: p.blocks[0]!.offset,
+          length: p.bytes,
+          runLengths: run ? p.blocks.map((b) => b.length) : [],
         },
       });
     }
   }
+}
+
+/** `data` is exactly `blocks` back to back, each matching its hash. */
+function verifyAll(data: Uint8Array, blocks: readonly Block[]): boolean {
+  let at = 0;
+  for (const b of blocks) {
+    if (at + b.length > data.length || !verify(data.subarray(at, at + b.length), b)) return false;
+    at += b.length;
+  }
+  return at === data.length;
 }

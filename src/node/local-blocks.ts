@@ -62,6 +62,20 @@ export class LocalBlocks {
   }
 
   /**
+   * Whether this disk may hold the block, as far as is known without reading: a hinted file
+   * open here lists it or is not vouched for by its index entry (read() would try the
+   * block's offset there), or the block index knows it. Hinted files are opened by trustedRun.
+   */
+  mayHave(block: Block, hints: readonly string[]): boolean {
+    const hex = hexOf(block.hash);
+    for (const path of hints) {
+      const f = this.files.get(path);
+      if (f && (f.trusted.has(hex) || (f.trusted.size === 0 && f.stat.size > 0))) return true;
+    }
+    return this.store.blockLocation(block.hash) !== null;
+  }
+
+  /**
    * The longest run of `blocks[from..]` that one hinted file holds back to back, every block
    * trusted there (listed at that very offset by the file's index entry, whose stat still
    * matches the disk): such a run is read in one piece (readRun), not block by block. At

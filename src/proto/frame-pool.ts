@@ -9,7 +9,7 @@
 /** Room for a frame's header beside a power-of-two block. */
 const HEADROOM = 64;
 const MIN_CLASS = 14; // 16 KiB
-const MAX_CLASS = 18; // 256 KiB: the largest block the chunker makes
+const MAX_CLASS = 20; // 1 MiB: a run of blocks (node/content.ts), or the chunker's largest block
 
 export class FramePool {
   private readonly spare: Buffer[][] = [];

@@ -162,6 +162,7 @@ export function frame(o: Raw): Frame {
         pathHint: str(rq.pathHint),
         offsetHint: num(rq.offsetHint),
         length: num(rq.length),
+        runLengths: Array.isArray(rq.runLengths) ? rq.runLengths.map(num) : [],
       },
     };
   const rp = obj(o.blockReply);

@@ -183,6 +183,8 @@ export interface BlockRequest {
   pathHint: string;
   offsetHint: number;
   length: number;
+  /** A run of blocks (proto/resonate.proto): `hash` holds their hashes back to back. */
+  runLengths: number[];
 }
 
 export interface BlockReply {

@@ -163,7 +163,9 @@ export class FuzzPeer {
       timer = setTimeout(() => resolve(false), timeoutMs);
       void this.ws.closed.then(() => resolve(false));
     });
-    this.send({ blockRequest: { id, hash: randomBytes(32), pathHint: '', offsetHint: 0, length: 1 } });
+    this.send({
+      blockRequest: { id, hash: randomBytes(32), pathHint: '', offsetHint: 0, length: 1, runLengths: [] },
+    });
     const ok = await answered;
     clearTimeout(timer);
     this.barriers.delete(id);

@@ -863,6 +863,13 @@ export function genPost(ctx: PostContext): Generated<PostInput> {
             pathHint: rng.float() < 0.5 ? poolPath(rng) : pick(rng, encodableRefusedPaths(ctx.canary)),
             offsetHint: rng.float() < 0.8 ? rng.int(0, 70_000) : hugeNumber(rng),
             length: pick(rng, [0, 1, rng.int(1, 65536), 64 * 1024 * 1024, 64 * 1024 * 1024 + 1, 2 ** 32 - 1]),
+            // A run of blocks now and then: lengths that may not add up, zeros, huge counts.
+            runLengths:
+              rng.float() < 0.7
+                ? []
+                : Array.from({ length: pick(rng, [1, 2, rng.int(2, 64), 1025, 5000]) }, () =>
+                    pick(rng, [0, 1, rng.int(1, 65536), 2 ** 32 - 1]),
+                  ),
           },
         }),
       );
@@ -1095,7 +1102,14 @@ export function genPre(ctx: PreContext): Generated<PreInput> {
       const frames: Uint8Array[] = [
         batch([enc(op)], true),
         encodeFrame({
-          blockRequest: { id: 1, hash: rng.bytes(32), pathHint: '', offsetHint: 0, length: 10 },
+          blockRequest: {
+            id: 1,
+            hash: rng.bytes(32),
+            pathHint: '',
+            offsetHint: 0,
+            length: 10,
+            runLengths: [],
+          },
         }),
         encodeFrame({ welcome: { logClock: emptyClock() } }),
         encodeFrame(gossipFrame(rng, { targetOrigin: 'x~abcdefgh' } as PostContext)),

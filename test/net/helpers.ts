@@ -92,7 +92,9 @@ export async function startNode(nodeId: string, opts: Partial<WsTransportOptions
 }
 
 export function blockRequest(id: number, size = 0): Frame {
-  return { blockRequest: { id, hash: new Uint8Array(size), pathHint: '', offsetHint: 0, length: 0 } };
+  return {
+    blockRequest: { id, hash: new Uint8Array(size), pathHint: '', offsetHint: 0, length: 0, runLengths: [] },
+  };
 }
 
 export interface FakePeer {

@@ -30,10 +30,10 @@ import { silentLogger } from '../../src/util/logger.ts';
 
 const BLOCK = 1024;
 
-function contentOf(data: Uint8Array): Content {
+function contentOf(data: Uint8Array, size = BLOCK): Content {
   const blocks: Block[] = [];
-  for (let off = 0; off < data.length; off += BLOCK) {
-    const part = data.subarray(off, Math.min(off + BLOCK, data.length));
+  for (let off = 0; off < data.length; off += size) {
+    const part = data.subarray(off, Math.min(off + size, data.length));
     blocks.push({ offset: off, length: part.length, hash: sha256(part) });
   }
   return { size: data.length, digest: sha256(data), blocks, inlineData: new Uint8Array() };
@@ -55,15 +55,29 @@ function memoryTemp(size: number): TempFile & { bytes: Uint8Array } {
   };
 }
 
-const noLocalBlocks = { read: async () => null, trustedRun: async () => null } as unknown as LocalBlocks;
+/**
+ * A disk that holds no block but might hold any (a hinted file its index does not vouch
+ * for): every block is asked for on its own.
+ */
+const noLocalBlocks = {
+  read: async () => null,
+  trustedRun: async () => null,
+  mayHave: () => true,
+} as unknown as LocalBlocks;
+/** A disk known to hold none of the blocks: they are asked for in runs. */
+const emptyDisk = { ...noLocalBlocks, mayHave: () => false } as unknown as LocalBlocks;
 
 /** A peer under the test's control: fetches wait until the test answers them. */
 class ManualFetcher implements BlockFetcher {
   readonly waiting: { block: Block; answer: (d: Uint8Array | null) => void }[] = [];
+  readonly runs: { blocks: readonly Block[]; answer: (d: Uint8Array | null) => void }[] = [];
   calls = 0;
   fetch(block: Block): Promise<Uint8Array | null> {
     this.calls++;
     return new Promise((answer) => this.waiting.push({ block, answer }));
+  }
+  fetchRun(blocks: readonly Block[]): Promise<Uint8Array | null> {
+    return new Promise((answer) => this.runs.push({ blocks, answer }));
   }
 }
 
@@ -109,6 +123,47 @@ test('a block no peer has fails the whole file as unavailable', async () => {
   for (const [i, w] of remote.waiting.splice(0).entries())
     w.answer(i === 3 ? null : data.subarray(w.block.offset, w.block.offset + w.block.length));
   await assert.rejects(done, ContentUnavailableError);
+});
+
+test('blocks no file here holds go to peers in runs of up to 1 MiB, each written in one piece', async () => {
+  const data = randomBytes(3 * 1024 * 1024 + 5 * 4096 + 7);
+  const remote = new ManualFetcher();
+  const tmp = memoryTemp(data.length);
+  const writes: number[] = [];
+  const write = tmp.write.bind(tmp);
+  tmp.write = (d, at) => {
+    writes.push(d.length);
+    return write(d, at);
+  };
+  const content = contentOf(data, 4096);
+  const done = new ContentAssembler(emptyDisk, remote).fill(tmp, 'f', content);
+  await settle();
+  assert.equal(remote.calls, 0, 'no block asked for on its own');
+  assert.deepEqual(
+    remote.runs.map((r) => r.blocks.length),
+    [256, 256, 256, 6],
+    'runs of 1 MiB, then the rest',
+  );
+  // The last run: no peer serves it whole, so its blocks are asked for one by one.
+  const last = remote.runs.pop()!;
+  last.answer(null);
+  for (const r of remote.runs.splice(0)) {
+    const from = r.blocks[0]!.offset;
+    const b = r.blocks.at(-1)!;
+    r.answer(data.subarray(from, b.offset + b.length));
+  }
+  await settle();
+  assert.deepEqual(
+    remote.waiting.map((w) => w.block.offset),
+    last.blocks.map((b) => b.offset),
+  );
+  for (const w of remote.waiting.splice(0))
+    w.answer(data.subarray(w.block.offset, w.block.offset + w.block.length));
+  const stats = await done;
+  assert.equal(stats.remoteBytes, data.length);
+  assert.deepEqual(writes.slice(0, 3), [1 << 20, 1 << 20, 1 << 20], 'a run is one write');
+  assert.equal(writes.length, 3 + 6);
+  assert.ok(Buffer.from(tmp.bytes).equals(data), 'the temp file holds the content');
 });
 
 /** A peer link as the fetcher sees it: it records requests; the test replies. */
@@ -162,6 +217,46 @@ test('the fetcher refills a busy peer by halves, and asks the next peer when a r
     assert.ok(d, `block ${i}`);
     assert.ok(Buffer.from(d).equals(data.subarray(i * BLOCK, (i + 1) * BLOCK)), `block ${i} content`);
   });
+  assert.equal(fetcher.pending, 0);
+});
+
+test('the fetcher asks for a run in one request and checks every block of the reply', async () => {
+  const data = randomBytes(8 * BLOCK);
+  const blocks = contentOf(data).blocks;
+  const sent: Frame[] = [];
+  const peer = { isClosed: false, send: (f: Frame) => sent.push(f) > 0 } as unknown as Session;
+  const other = fakeSession();
+  const sessions: Session[] = [peer];
+  const fetcher = new Fetcher(() => sessions, realEnv);
+  const run = blocks.slice(2, 6);
+  const got = fetcher.fetchRun(run, 'f');
+  const rq = sent.map((f) => ('blockRequest' in f ? f.blockRequest : null))[0];
+  assert.ok(rq);
+  assert.deepEqual(
+    { offset: rq.offsetHint, length: rq.length, lengths: rq.runLengths, path: rq.pathHint },
+    { offset: 2 * BLOCK, length: 4 * BLOCK, lengths: [BLOCK, BLOCK, BLOCK, BLOCK], path: 'f' },
+  );
+  assert.ok(Buffer.from(rq.hash).equals(Buffer.concat(run.map((b) => b.hash))), 'the hashes back to back');
+  // One wrong byte in the third block: the whole run goes to the next peer.
+  sessions.push(other);
+  const bad = Uint8Array.from(data.subarray(2 * BLOCK, 6 * BLOCK));
+  bad[2 * BLOCK + 5]! ^= 1;
+  fetcher.onReply(peer, { id: rq.id, data: bad, missing: false });
+  assert.equal(other.requests.length, 1);
+  assert.equal(other.requests[0]!.offset, 2 * BLOCK);
+  // A reply one byte short is as wrong; with no peer left, the run is unavailable (null).
+  fetcher.onReply(other, {
+    id: other.requests[0]!.id,
+    data: data.subarray(2 * BLOCK, 6 * BLOCK - 1),
+    missing: false,
+  });
+  assert.equal(await got, null);
+  sessions.splice(0, 2, other);
+  const again = fetcher.fetchRun(run, 'f');
+  const r2 = other.requests.at(-1)!;
+  assert.equal(other.requests.length, 2);
+  fetcher.onReply(other, { id: r2.id, data: data.subarray(2 * BLOCK, 6 * BLOCK), missing: false });
+  assert.ok(Buffer.from((await again)!).equals(data.subarray(2 * BLOCK, 6 * BLOCK)));
   assert.equal(fetcher.pending, 0);
 });
 

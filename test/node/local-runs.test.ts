@@ -54,17 +54,25 @@ function memoryTemp(size: number): TempFile & { bytes: Uint8Array; writes: numbe
   };
 }
 
-/** A peer that has every block of `data` (and counts what it was asked for). */
+/** A peer that has every block of `data` (and counts the blocks it was asked for). */
 function peerWith(data: Uint8Array): BlockFetcher & { asked: number } {
+  const find = (block: Block) => {
+    for (let off = 0; off + block.length <= data.length; off++) {
+      const part = data.subarray(off, off + block.length);
+      if (sha256(part).equals(block.hash)) return part;
+    }
+    return null;
+  };
   const p = {
     asked: 0,
     async fetch(block: Block) {
       p.asked++;
-      for (let off = 0; off + block.length <= data.length; off++) {
-        const part = data.subarray(off, off + block.length);
-        if (sha256(part).equals(block.hash)) return part;
-      }
-      return null;
+      return find(block);
+    },
+    async fetchRun(blocks: readonly Block[]) {
+      p.asked += blocks.length;
+      const parts = blocks.map(find);
+      return parts.every((x) => x !== null) ? Buffer.concat(parts as Uint8Array[]) : null;
     },
   };
   return p;

@@ -1,0 +1,118 @@
+// Serving blocks to peers: one block by its hash, or a run of blocks in one reply, and a run
+// only where this node's own index lists every block of it, back to back, in a file whose
+// stat has not changed: a peer gets nothing it could not name by hash, and nothing from a
+// file this node does not sync.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { MemoryLevel } from 'memory-level';
+import { DiskFs } from '../../src/fs/disk.ts';
+import { Store } from '../../src/log/store.ts';
+import type { Db } from '../../src/log/store-db.ts';
+import { Txn } from '../../src/log/txn.ts';
+import { BlockServer } from '../../src/node/block-server.ts';
+import { sha256 } from '../../src/node/content.ts';
+import { entryFor } from '../../src/node/disk-steps.ts';
+import { LocalBlocks } from '../../src/node/local-blocks.ts';
+import { decodeFrame } from '../../src/proto/codec.ts';
+import type { Block, BlockRequest } from '../../src/proto/types.ts';
+import { realEnv } from '../../src/util/env.ts';
+import { cleanupAll, makeTempDir } from '../harness/tmp.ts';
+
+after(cleanupAll);
+
+const BLOCK = 4096;
+
+function blocksOf(data: Uint8Array): Block[] {
+  const out: Block[] = [];
+  for (let off = 0; off < data.length; off += BLOCK) {
+    const part = data.subarray(off, Math.min(off + BLOCK, data.length));
+    out.push({ offset: off, length: part.length, hash: sha256(part) });
+  }
+  return out;
+}
+
+/** A folder with `f` (indexed, 16 blocks) and `unsynced` (same bytes, no index entry). */
+async function setup() {
+  const root = await makeTempDir('resonate-serve-');
+  const data = randomBytes(16 * BLOCK);
+  writeFileSync(join(root, 'f'), data);
+  writeFileSync(join(root, 'unsynced'), data);
+  const fs = new DiskFs(root);
+  const db = new MemoryLevel<string, Uint8Array>({ valueEncoding: 'view' }) as unknown as Db;
+  const store = await Store.open(db, { random: randomBytes, nodeId: 'n' });
+  const st = (await fs.lstat('f'))!;
+  const txn = new Txn(store);
+  const blocks = blocksOf(data);
+  const content = { size: data.length, digest: sha256(data), blocks, inlineData: new Uint8Array() };
+  txn.setFile('f', { ...entryFor(st, 'f', null), content });
+  await txn.commit();
+  const local = new LocalBlocks(fs, store, realEnv);
+  return { root, data, blocks, local, server: new BlockServer(local, realEnv) };
+}
+
+function runRequest(blocks: Block[], path = 'f', id = 7): BlockRequest {
+  return {
+    id,
+    hash: Buffer.concat(blocks.map((b) => b.hash)),
+    pathHint: path,
+    offsetHint: blocks[0]!.offset,
+    length: blocks.reduce((n, b) => n + b.length, 0),
+    runLengths: blocks.map((b) => b.length),
+  };
+}
+
+async function reply(server: BlockServer, req: BlockRequest) {
+  const f = decodeFrame(await server.serve(req));
+  assert.ok('blockReply' in f);
+  assert.equal(f.blockReply.id, req.id);
+  return f.blockReply;
+}
+
+test('a run the index vouches for is served in one reply; anything else is missing', async () => {
+  const { root, data, blocks, local, server } = await setup();
+  try {
+    const run = blocks.slice(3, 11);
+    const ok = await reply(server, runRequest(run));
+    assert.equal(ok.missing, false);
+    assert.ok(Buffer.from(ok.data).equals(data.subarray(3 * BLOCK, 11 * BLOCK)), 'the run, in order');
+
+    const missing = async (req: BlockRequest, why: string) => {
+      const r = await reply(server, req);
+      assert.equal(r.missing, true, why);
+      assert.equal(r.data.length, 0, why);
+    };
+    // Right bytes, wrong description: each is refused.
+    await missing({ ...runRequest(run), length: 8 * BLOCK + 1 }, 'lengths that do not add up');
+    await missing({ ...runRequest(run), runLengths: [...run.map((b) => b.length), 0] }, 'one hash short');
+    await missing(runRequest([run[0]!, run[2]!]), 'blocks not back to back');
+    await missing(runRequest(run.slice(0, 1)), 'a run of one');
+    const forged = runRequest(run);
+    forged.hash = Buffer.from(forged.hash);
+    forged.hash[40]! ^= 1;
+    await missing(forged, 'a hash that is not the block there');
+    // The same bytes in a file this node has no index entry for (not synced, ignored).
+    await missing(runRequest(run, 'unsynced'), 'a file not in the index');
+    await missing(runRequest(run, '../f'), 'a path outside the folder');
+    // The file changed since it was indexed (same size, new bytes): not served as a run.
+    writeFileSync(join(root, 'f'), randomBytes(data.length));
+    local.close();
+    await missing(runRequest(run), 'a file changed since it was indexed');
+  } finally {
+    local.close();
+  }
+});
+
+test('one block is still served by its hash', async () => {
+  const { data, blocks, local, server } = await setup();
+  try {
+    const b = blocks[5]!;
+    const r = await reply(server, { ...runRequest([b]), runLengths: [] });
+    assert.equal(r.missing, false);
+    assert.ok(Buffer.from(r.data).equals(data.subarray(5 * BLOCK, 6 * BLOCK)));
+  } finally {
+    local.close();
+  }
+});
