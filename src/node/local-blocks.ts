@@ -93,8 +93,14 @@ export class LocalBlocks {
     for (const path of hints) {
       if (tried.has(path)) continue;
       tried.add(path);
-      const f = await this.openFile(path);
-      const at = f?.trusted.get(hexOf(first.hash));
+      let f = await this.openFile(path);
+      let at = f?.trusted.get(hexOf(first.hash));
+      // Kept open since before an edit in place (recorded since): judge it by its entry now.
+      // Without this, the sender of an edit served none of its new blocks as a run.
+      if (f && at === undefined && !(await this.unchanged(path, f))) {
+        f = await this.openFile(path);
+        at = f?.trusted.get(hexOf(first.hash));
+      }
       if (!f || at === undefined) continue;
       let bytes = first.length;
       let next = from + 1;
@@ -163,6 +169,17 @@ export class LocalBlocks {
       this.drop(path);
       return 'failed';
     }
+  }
+
+  /** The open file still has the stat it was opened with; else it is dropped. */
+  private async unchanged(path: string, f: OpenFile): Promise<boolean> {
+    try {
+      if (sameStat(await f.handle.stat(), f.stat)) return true;
+    } catch {
+      // unreadable: dropped below
+    }
+    this.drop(path);
+    return false;
   }
 
   private async openFile(path: string): Promise<OpenFile | null> {

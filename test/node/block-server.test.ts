@@ -50,7 +50,7 @@ async function setup() {
   txn.setFile('f', { ...entryFor(st, 'f', null), content });
   await txn.commit();
   const local = new LocalBlocks(fs, store, realEnv);
-  return { root, data, blocks, local, server: new BlockServer(local, realEnv) };
+  return { root, fs, store, data, blocks, local, server: new BlockServer(local, realEnv) };
 }
 
 function runRequest(blocks: Block[], path = 'f', id = 7): BlockRequest {
@@ -112,6 +112,32 @@ test('one block is still served by its hash', async () => {
     const r = await reply(server, { ...runRequest([b]), runLengths: [] });
     assert.equal(r.missing, false);
     assert.ok(Buffer.from(r.data).equals(data.subarray(5 * BLOCK, 6 * BLOCK)));
+  } finally {
+    local.close();
+  }
+});
+
+test('a file open for serving is judged by its newest index entry, not the one it was opened with', async () => {
+  const { root, fs, store, blocks, local, server } = await setup();
+  try {
+    assert.equal((await reply(server, runRequest(blocks.slice(0, 4)))).missing, false);
+    // Edited here, and the edit recorded, while the file is still open from that reply.
+    const next = randomBytes(16 * BLOCK);
+    writeFileSync(join(root, 'f'), next);
+    const st = (await fs.lstat('f'))!;
+    const nextBlocks = blocksOf(next);
+    const content = {
+      size: next.length,
+      digest: sha256(next),
+      blocks: nextBlocks,
+      inlineData: new Uint8Array(),
+    };
+    const txn = new Txn(store);
+    txn.setFile('f', { ...entryFor(st, 'f', null), content });
+    await txn.commit();
+    const r = await reply(server, runRequest(nextBlocks.slice(4, 12)));
+    assert.equal(r.missing, false, 'the new blocks are served as a run');
+    assert.ok(Buffer.from(r.data).equals(next.subarray(4 * BLOCK, 12 * BLOCK)));
   } finally {
     local.close();
   }
