@@ -37,9 +37,10 @@ export class ContentUnavailableError extends Error {
 /**
  * Bytes of remote blocks in flight. Runs of 1 MiB fill it (block by block, the count bound
  * held it near 4 MiB): at 16 MiB the sender's malloc heap peaked 30 MiB higher during a
- * 512 MiB transfer, and 8 was no slower than 16 or 4 on loopback (bench/README.md).
+ * 512 MiB transfer, and at 8 both daemons peaked ~13 MiB higher than at 4, for a new
+ * 512 MiB file ~3% sooner on loopback (6 transfers each; bench/README.md).
  */
-const WINDOW_BYTES = 8 * 1024 * 1024;
+const WINDOW_BYTES = 4 * 1024 * 1024;
 const WINDOW_BLOCKS = 64;
 /**
  * Runs of local blocks in flight: a run is read from the page cache in-line and written on
