@@ -7,19 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { MemoryLevel } from 'memory-level';
-import { DiskFs } from '../../src/fs/disk.ts';
-import { Store } from '../../src/log/store.ts';
-import type { Db } from '../../src/log/store-db.ts';
-import { Txn } from '../../src/log/txn.ts';
 import { BlockServer } from '../../src/node/block-server.ts';
 import { sha256 } from '../../src/node/content.ts';
-import { entryFor } from '../../src/node/disk-steps.ts';
 import { LocalBlocks } from '../../src/node/local-blocks.ts';
 import { decodeFrame } from '../../src/proto/codec.ts';
-import type { Block, BlockRequest } from '../../src/proto/types.ts';
+import type { Block, BlockRequest, Content } from '../../src/proto/types.ts';
 import { realEnv } from '../../src/util/env.ts';
-import { cleanupAll, makeTempDir } from '../harness/tmp.ts';
+import { cleanupAll } from '../harness/tmp.ts';
+import { indexedFolder, indexFile } from './indexed-folder.ts';
 
 after(cleanupAll);
 
@@ -36,21 +31,16 @@ function blocksOf(data: Uint8Array): Block[] {
 
 /** A folder with `f` (indexed, 16 blocks) and `unsynced` (same bytes, no index entry). */
 async function setup() {
-  const root = await makeTempDir('resonate-serve-');
   const data = randomBytes(16 * BLOCK);
-  writeFileSync(join(root, 'f'), data);
-  writeFileSync(join(root, 'unsynced'), data);
-  const fs = new DiskFs(root);
-  const db = new MemoryLevel<string, Uint8Array>({ valueEncoding: 'view' }) as unknown as Db;
-  const store = await Store.open(db, { random: randomBytes, nodeId: 'n' });
-  const st = (await fs.lstat('f'))!;
-  const txn = new Txn(store);
+  const { root, fs, store } = await indexedFolder('resonate-serve-', { f: data, unsynced: data });
   const blocks = blocksOf(data);
-  const content = { size: data.length, digest: sha256(data), blocks, inlineData: new Uint8Array() };
-  txn.setFile('f', { ...entryFor(st, 'f', null), content });
-  await txn.commit();
+  await indexFile(fs, store, 'f', contentOf(data, blocks));
   const local = new LocalBlocks(fs, store, realEnv);
   return { root, fs, store, data, blocks, local, server: new BlockServer(local, realEnv) };
+}
+
+function contentOf(data: Uint8Array, blocks: Block[]): Content {
+  return { size: data.length, digest: sha256(data), blocks, inlineData: new Uint8Array() };
 }
 
 function runRequest(blocks: Block[], path = 'f', id = 7): BlockRequest {
@@ -124,17 +114,8 @@ test('a file open for serving is judged by its newest index entry, not the one i
     // Edited here, and the edit recorded, while the file is still open from that reply.
     const next = randomBytes(16 * BLOCK);
     writeFileSync(join(root, 'f'), next);
-    const st = (await fs.lstat('f'))!;
     const nextBlocks = blocksOf(next);
-    const content = {
-      size: next.length,
-      digest: sha256(next),
-      blocks: nextBlocks,
-      inlineData: new Uint8Array(),
-    };
-    const txn = new Txn(store);
-    txn.setFile('f', { ...entryFor(st, 'f', null), content });
-    await txn.commit();
+    await indexFile(fs, store, 'f', contentOf(next, nextBlocks));
     const r = await reply(server, runRequest(nextBlocks.slice(4, 12)));
     assert.equal(r.missing, false, 'the new blocks are served as a run');
     assert.ok(Buffer.from(r.data).equals(next.subarray(4 * BLOCK, 12 * BLOCK)));

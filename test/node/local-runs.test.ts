@@ -6,18 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { MemoryLevel } from 'memory-level';
-import { DiskFs } from '../../src/fs/disk.ts';
 import type { TempFile } from '../../src/fs/types.ts';
-import { Store } from '../../src/log/store.ts';
-import type { Db } from '../../src/log/store-db.ts';
-import { Txn } from '../../src/log/txn.ts';
 import { type BlockFetcher, ContentAssembler, sha256 } from '../../src/node/content.ts';
-import { entryFor } from '../../src/node/disk-steps.ts';
 import { LocalBlocks } from '../../src/node/local-blocks.ts';
 import type { Block, Content } from '../../src/proto/types.ts';
 import { realEnv } from '../../src/util/env.ts';
-import { cleanupAll, makeTempDir } from '../harness/tmp.ts';
+import { cleanupAll } from '../harness/tmp.ts';
+import { indexedFolder, indexFile } from './indexed-folder.ts';
 
 after(cleanupAll);
 
@@ -79,15 +74,8 @@ function peerWith(data: Uint8Array): BlockFetcher & { asked: number } {
 }
 
 async function setup(old: Uint8Array) {
-  const root = await makeTempDir('resonate-runs-');
-  writeFileSync(join(root, 'f'), old);
-  const fs = new DiskFs(root);
-  const db = new MemoryLevel<string, Uint8Array>({ valueEncoding: 'view' }) as unknown as Db;
-  const store = await Store.open(db, { random: randomBytes, nodeId: 'n' });
-  const st = (await fs.lstat('f'))!;
-  const txn = new Txn(store);
-  txn.setFile('f', { ...entryFor(st, 'f', null), content: contentOf(old) });
-  await txn.commit();
+  const { root, fs, store } = await indexedFolder('resonate-runs-', { f: old });
+  await indexFile(fs, store, 'f', contentOf(old));
   return { root, fs, store, local: new LocalBlocks(fs, store, realEnv) };
 }
 
@@ -157,18 +145,17 @@ test('blocks the old file does not hold in order are not a run', async () => {
 });
 
 test('open files are kept in order of use: the least recently used one is closed first', async () => {
-  const root = await makeTempDir('resonate-lru-');
   const data = Array.from({ length: 33 }, () => randomBytes(4096));
-  for (const [i, d] of data.entries()) writeFileSync(join(root, `f${i}`), d);
-  const fs = new DiskFs(root);
+  const { fs, store } = await indexedFolder(
+    'resonate-lru-',
+    Object.fromEntries(data.map((d, i) => [`f${i}`, d])),
+  );
   const opened: string[] = [];
   const openRead = fs.openRead.bind(fs);
   fs.openRead = (p: string) => {
     opened.push(p);
     return openRead(p);
   };
-  const db = new MemoryLevel<string, Uint8Array>({ valueEncoding: 'view' }) as unknown as Db;
-  const store = await Store.open(db, { random: randomBytes, nodeId: 'n' });
   const local = new LocalBlocks(fs, store, realEnv);
   const read = async (i: number) => {
     const block = { offset: 0, length: 4096, hash: sha256(data[i]!) };
