@@ -186,8 +186,15 @@ test('an edit in the middle of a large file travels as a block-list patch, and c
     x ^= x << 5;
     big[i] = x & 0xff;
   }
+  // The new file's blocks go as runs: ~6 requests of up to 1 MiB, not one per block.
+  const runs: number[] = [];
+  c.net.tap = (from, _to, f) => {
+    if (from === 1 && 'blockRequest' in f) runs.push(f.blockRequest.runLengths.length);
+  };
   c.user(0).writeFile('big.bin', big);
   await c.settle({ converge: true });
+  assert.ok(runs.length > 0 && runs.length <= 8, `block requests: ${runs.length}`);
+  assert.ok(runs.every((n) => n > 1), `blocks per request: ${runs}`);
   const patches: number[] = [];
   let opBytes = 0;
   c.net.tap = (from, _to, f) => {
