@@ -194,7 +194,10 @@ test('an edit in the middle of a large file travels as a block-list patch, and c
   c.user(0).writeFile('big.bin', big);
   await c.settle({ converge: true });
   assert.ok(runs.length > 0 && runs.length <= 8, `block requests: ${runs.length}`);
-  assert.ok(runs.every((n) => n > 1), `blocks per request: ${runs}`);
+  assert.ok(
+    runs.every((n) => n > 1),
+    `blocks per request: ${runs}`,
+  );
   const patches: number[] = [];
   let opBytes = 0;
   c.net.tap = (from, _to, f) => {
