@@ -186,7 +186,8 @@ test('a 1-byte insertion changes only the blocks around it', () => {
         const before = chunkAll(data, SMALL);
         const after = chunkAll(edited, SMALL);
         // Cuts before the insertion cannot move: a cut depends only on the bytes before it.
-        const kept = before.filter((c) => c <= p);
+        // The end of the input is no such cut: a byte appended at the very end moves it.
+        const kept = before.filter((c) => c <= p && c < n);
         assert.deepEqual(after.slice(0, kept.length), kept);
         // Past it, cuts soon realign with the old ones (shifted by one) and stay aligned. How
         // soon is a matter of chance: over 20,000 random trials the worst was 2.5 * max.
@@ -202,7 +203,8 @@ test('a 1-byte insertion changes only the blocks around it', () => {
           );
       },
     ),
-    { numRuns: 300 },
+    // A byte appended at the very end (found by a CI run's random seed).
+    { numRuns: 300, examples: [[0, 4009, 1962911039, 0]] },
   );
 });
 
