@@ -17,7 +17,7 @@ import { constants as C, closeSync, fstatSync, fsync, openSync, readlinkSync } f
 import { chmod, lchmod, lstat, open, readlink, realpath } from 'node:fs/promises';
 import { AncestorError } from './ancestor-error.ts';
 import { errnoOf, isMissing, toFsError } from './disk-errors.ts';
-import { childPath } from './paths.ts';
+import { joinPath } from './paths.ts';
 import { FsError } from './types.ts';
 
 /** Linux O_PATH (same value on every architecture node supports). */
@@ -94,11 +94,11 @@ class FdPinned implements PinnedDir {
   entry(name: string): string {
     // After close the fd number may already name something else: never hand out a path.
     if (this.closed)
-      throw new FsError('ERR_IO', childPath(this.rel, name), 'directory handle used after close');
+      throw new FsError('ERR_IO', joinPath(this.rel, name), 'directory handle used after close');
     return `${this.self}/${name}`;
   }
   async child(name: string, errPath: string): Promise<PinnedDir> {
-    const rel = childPath(this.rel, name);
+    const rel = joinPath(this.rel, name);
     try {
       return new FdPinned(rel, openSync(this.entry(name), DIR_FLAGS));
     } catch (err) {
@@ -138,9 +138,9 @@ class PathPinned implements PinnedDir {
     return `${this.self}/${name}`;
   }
   async child(name: string, errPath: string): Promise<PinnedDir> {
-    const problem = await whyNotDir(this.entry(name), childPath(this.rel, name), errPath);
+    const problem = await whyNotDir(this.entry(name), joinPath(this.rel, name), errPath);
     if (problem !== null) throw problem;
-    return new PathPinned(childPath(this.rel, name), this.entry(name), this.verify);
+    return new PathPinned(joinPath(this.rel, name), this.entry(name), this.verify);
   }
   async recheck(errPath: string): Promise<void> {
     await this.verify(this.rel, errPath);

@@ -9,7 +9,7 @@ import { errnoOf, isMissing, toFsError } from './disk-errors.ts';
 import { lstatOrNullSync as lstatOrNull, toStat, utimeSeconds } from './disk-stat.ts';
 import { FdIo } from './fd-io.ts';
 import { checkSyncedPath, tempName } from './fs-paths.ts';
-import { baseName, childPath, parentOf } from './paths.ts';
+import { baseName, joinPath, parentOf } from './paths.ts';
 import { describeStat, sameEntry } from './stat-match.ts';
 import { type CommitOptions, FsError, type Stat, type TempFile } from './types.ts';
 
@@ -166,7 +166,7 @@ export async function openTempIn(
   try {
     for (let attempt = 0; attempt < 8; attempt++) {
       const name = tempName(random(8));
-      const path = childPath(folder, name);
+      const path = joinPath(folder, name);
       try {
         const fd = openSync(dir.entry(name), TEMP_FLAGS, 0o600);
         return new DiskTempFile(path, dir, name, new FdIo(fd, path), modeMask, exclusive);

@@ -94,9 +94,10 @@ export function parentOf(path: string): string {
   return i < 0 ? '' : path.slice(0, i);
 }
 
-/** The path of entry `name` in folder `dir` ("" is the synced folder itself). */
-export function childPath(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
+/** Join two relative paths ("" is the synced folder, or the root of a moved tree). */
+export function joinPath(base: string, rel: string): string {
+  if (rel === '') return base;
+  return base === '' ? rel : `${base}/${rel}`;
 }
 
 export function baseName(path: string): string {

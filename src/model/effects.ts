@@ -1,17 +1,12 @@
 // What an operation does to the state: the versions it makes, one per affected path.
 // A pure function of the operation alone, so every replica derives the same effects.
 import { join } from '../clock/vector.ts';
+import { joinPath } from '../fs/paths.ts';
 import { type Content, type Dot, Kind, type Operation, type Version } from '../proto/types.ts';
 
 export interface Effect {
   path: string;
   version: Version;
-}
-
-/** Join two relative paths; "" is the root of a moved tree. */
-export function joinPath(base: string, rel: string): string {
-  if (rel === '') return base;
-  return base === '' ? rel : `${base}/${rel}`;
 }
 
 /** The version an operation makes at its own path (one object, built whole: this runs for

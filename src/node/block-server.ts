@@ -32,16 +32,8 @@ export class BlockServer {
     if (req.length <= 0 || req.length > LIMITS.blockBytes || req.hash.length !== 32)
       return missingReplyFrame(req.id);
     const block = { offset: req.offsetHint, length: req.length, hash: req.hash };
-    const { frame, data } = blockReplyFrame(req.id, req.length, (n) => this.frames.take(n));
-    const found = await this.blocks
-      .read(block, req.pathHint ? [req.pathHint] : [], data)
-      .catch((err: unknown) => {
-        this.frames.give(frame);
-        throw err;
-      });
-    if (found) return frame;
-    this.frames.give(frame);
-    return missingReplyFrame(req.id);
+    const hints = req.pathHint ? [req.pathHint] : [];
+    return this.reply(req, async (data) => (await this.blocks.read(block, hints, data)) !== null);
   }
 
   /**
@@ -53,14 +45,22 @@ export class BlockServer {
     const blocks = runBlocks(req);
     const run = blocks && (await this.blocks.trustedRun(blocks, 0, [req.pathHint], req.length));
     if (!run || run.count !== blocks.length) return missingReplyFrame(req.id);
+    return this.reply(req, (data) => this.blocks.readRun(run, data));
+  }
+
+  /**
+   * A reply frame from the pool whose data `fill` reads in (true if it could); the frame
+   * goes back to the pool if it could not, or threw.
+   */
+  private async reply(req: BlockRequest, fill: (data: Uint8Array) => Promise<boolean>): Promise<Uint8Array> {
     const { frame, data } = blockReplyFrame(req.id, req.length, (n) => this.frames.take(n));
-    const found = await this.blocks.readRun(run, data).catch((err: unknown) => {
-      this.frames.give(frame);
-      throw err;
-    });
-    if (found) return frame;
-    this.frames.give(frame);
-    return missingReplyFrame(req.id);
+    let found = false;
+    try {
+      found = await fill(data);
+    } finally {
+      if (!found) this.frames.give(frame);
+    }
+    return found ? frame : missingReplyFrame(req.id);
   }
 
   /** A frame serve() made is with the kernel now: its buffer may be reused. */

@@ -211,7 +211,9 @@ export class ContentAssembler {
       await tmp.write(data, blocks[0]!.offset);
       return;
     }
-    await Promise.all(blocks.map((b) => this.one(tmp, path, b, hints, stats)));
+    // Settled only once every block's work has ended (the window counts the run as one).
+    const done = await Promise.allSettled(blocks.map((b) => this.one(tmp, path, b, hints, stats)));
+    for (const d of done) if (d.status === 'rejected') throw d.reason;
   }
 
   /** A run of local blocks in one piece; block by block (each verified) if its file changed. */

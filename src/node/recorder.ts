@@ -9,11 +9,10 @@
 //    its own dot, minus this replica's other live versions of the path (see vector.ts).
 import { tick } from '../clock/hlc.ts';
 import { joinAll, sameDot, withDot, without } from '../clock/vector.ts';
-import { pathDepth as depth, isWithin } from '../fs/paths.ts';
+import { pathDepth as depth, isWithin, joinPath } from '../fs/paths.ts';
 import { K } from '../log/keys.ts';
 import type { Store } from '../log/store.ts';
 import type { Txn } from '../log/txn.ts';
-import { joinPath } from '../model/effects.ts';
 import { isTombstone } from '../model/version.ts';
 import {
   blankOperation,

@@ -3,8 +3,7 @@
 // digest matches, bounded sizes and counts. A bad operation is a protocol violation: the
 // caller drops the connection and logs the reason; nothing is stored.
 import { createHash } from 'node:crypto';
-import { pathProblem } from '../fs/paths.ts';
-import { joinPath } from '../model/effects.ts';
+import { joinPath, pathProblem } from '../fs/paths.ts';
 import { type Clock, type Content, Kind, type Operation } from '../proto/types.ts';
 
 export const LIMITS = {

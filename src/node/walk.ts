@@ -1,7 +1,7 @@
 // Walking the synced folder: every entry with its lstat, never following symlinks,
 // skipping ignored paths and names that cannot be synced (reported once each).
 import type { IgnoreRules } from '../fs/ignore.ts';
-import { childPath, pathProblem } from '../fs/paths.ts';
+import { joinPath, pathProblem } from '../fs/paths.ts';
 import type { FileSystem, Stat } from '../fs/types.ts';
 
 export interface WalkOptions {
@@ -80,7 +80,7 @@ export async function walk(fs: FileSystem, dir: string, opts: WalkOptions): Prom
         throw err;
       }
       for (const { name, kind, stat } of entries) {
-        const path = childPath(d, name);
+        const path = joinPath(d, name);
         const isDir = kind === 'dir';
         const problem = pathProblem(path);
         if (problem !== null) {

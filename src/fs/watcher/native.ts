@@ -5,7 +5,7 @@
 import { type Dirent, type FSWatcher, lstatSync, watch } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { baseName, childPath, isOwnName, isWithin } from '../paths.ts';
+import { baseName, isOwnName, isWithin, joinPath } from '../paths.ts';
 import {
   toWatchError,
   type WatchEvent,
@@ -157,7 +157,7 @@ class NativeWatcher implements Watcher {
     const subdirs: string[] = [];
     const events: WatchEvent[] = [];
     for (const e of entries) {
-      const path = childPath(rel, e.name);
+      const path = joinPath(rel, e.name);
       const isDir = e.isDirectory(); // a symlink is never a directory here: never followed
       if (this.skip(path, isDir)) continue;
       if (report) events.push({ path, kind: isDir ? 'addDir' : 'add' });
@@ -178,7 +178,7 @@ class NativeWatcher implements Watcher {
     // The root's own deletion or move comes under its own base name (as for any watched
     // folder; for the others the parent's event is the one acted on).
     if (dir === '' && name === baseName(this.opts.root)) this.checkRoot();
-    const rel = childPath(dir, name);
+    const rel = joinPath(dir, name);
     if (isOwnName(rel)) return;
     const asFile = this.opts.ignored(rel, false);
     const asDir = this.opts.ignored(rel, true);
