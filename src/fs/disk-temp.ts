@@ -4,6 +4,7 @@
 // not exist), after its data and metadata are on disk. Apart from fsync and large writes its
 // syscalls are synchronous metadata calls (see fd-io.ts for why).
 import { constants as C, fchmodSync, futimesSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { DIRECT_MIN } from './direct-write.ts';
 import type { PinnedDir } from './disk-confine.ts';
 import { errnoOf, isMissing, toFsError } from './disk-errors.ts';
 import { lstatOrNullSync as lstatOrNull, toStat, utimeSeconds } from './disk-stat.ts';
@@ -30,9 +31,9 @@ export class DiskTempFile implements TempFile {
     private readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
   ) {}
 
-  async write(data: Uint8Array, position: number): Promise<void> {
+  async write(data: Uint8Array, position: number, copied?: boolean): Promise<void> {
     this.ensureOpen();
-    await this.io.write(data, position);
+    await this.io.write(data, position, copied);
   }
 
   async prepare(meta: { mode: number; mtimeMs: number }): Promise<void> {
@@ -153,7 +154,9 @@ export class DiskTempFile implements TempFile {
 
 /**
  * Create a temp file for `target` in its pinned folder `dir` (O_EXCL under a random name, a
- * few tries): the DiskTempFile owns `dir` from then on; on failure it is closed here.
+ * few tries): the DiskTempFile owns `dir` from then on; on failure it is closed here. A file
+ * announced at DIRECT_MIN bytes or more is written past the page cache where the
+ * filesystem allows it (fs/direct-write.ts).
  */
 export async function openTempIn(
   dir: PinnedDir,
@@ -161,6 +164,7 @@ export async function openTempIn(
   random: (n: number) => Uint8Array,
   modeMask: number,
   exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
+  size = 0,
 ): Promise<TempFile> {
   const folder = parentOf(target);
   try {
@@ -169,7 +173,12 @@ export async function openTempIn(
       const path = joinPath(folder, name);
       try {
         const fd = openSync(dir.entry(name), TEMP_FLAGS, 0o600);
-        return new DiskTempFile(path, dir, name, new FdIo(fd, path), modeMask, exclusive);
+        const io = new FdIo(fd, path);
+        if (size >= DIRECT_MIN) {
+          const direct = openDirect(fd);
+          if (direct !== null) io.writeDirect(direct, size);
+        }
+        return new DiskTempFile(path, dir, name, io, modeMask, exclusive);
       } catch (err) {
         if (errnoOf(err) !== 'EEXIST') throw err;
       }
@@ -182,3 +191,17 @@ export async function openTempIn(
 }
 
 const TEMP_FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
+const O_DIRECT = 0o40000; // Linux x86-64 and arm64; node:fs exports it on Linux only
+
+/**
+ * The file behind `fd` opened again with O_DIRECT (through /proc, so it is the same file
+ * whatever its name is now), or null where that is refused (tmpfs, some FUSE filesystems).
+ */
+function openDirect(fd: number): number | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    return openSync(`/proc/self/fd/${fd}`, C.O_WRONLY | (C.O_DIRECT ?? O_DIRECT));
+  } catch {
+    return null;
+  }
+}

@@ -201,14 +201,14 @@ export class DiskFs implements FileSystem {
     }
   }
 
-  async createTemp(target: string): Promise<TempFile> {
+  async createTemp(target: string, size?: number): Promise<TempFile> {
     checkSyncedPath(target);
-    return this.confiner.exclusive(() => this.openTemp(target));
+    return this.confiner.exclusive(() => this.openTemp(target, size));
   }
 
-  private async openTemp(target: string): Promise<TempFile> {
+  private async openTemp(target: string, size?: number): Promise<TempFile> {
     const dir = await this.confiner.pin(parentOf(target), target);
-    return openTempIn(dir, target, this.random, this.modeMask, (fn) => this.confiner.exclusive(fn));
+    return openTempIn(dir, target, this.random, this.modeMask, (fn) => this.confiner.exclusive(fn), size);
   }
 
   /** Creates missing parents (umask applies to them); the final directory must not exist. */

@@ -121,14 +121,14 @@ export class FaultyFs implements FileSystem {
       close: () => handle.close(),
     };
   }
-  async createTemp(target: string): Promise<TempFile> {
+  async createTemp(target: string, size?: number): Promise<TempFile> {
     this.trip('createTemp', target);
-    const temp = await this.inner.createTemp(target);
+    const temp = await this.inner.createTemp(target, size);
     return {
       path: temp.path,
-      write: async (data, position) => {
+      write: async (data, position, copied) => {
         this.trip('write', target);
-        return temp.write(data, position);
+        return temp.write(data, position, copied);
       },
       prepare: (meta) => temp.prepare(meta),
       commit: async (to: string, opts: CommitOptions) => {

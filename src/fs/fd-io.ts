@@ -23,6 +23,7 @@ import {
   write,
   writeSync,
 } from 'node:fs';
+import { DirectStage } from './direct-write.ts';
 import { toFsError } from './disk-errors.ts';
 import { FsError } from './types.ts';
 
@@ -74,6 +75,30 @@ export class FdIo {
   /** Writebacks started so far (see WRITEBACK_BYTES). */
   writebacks = 0;
 
+  /** Set by writeDirect: the file's chunks go past the page cache (fs/direct-write.ts). */
+  private stage: DirectStage | null = null;
+  private directFd: number | null = null;
+
+  /**
+   * Write this file past the page cache from now on, through `directFd` (the same file
+   * opened with O_DIRECT; closed with this handle), up to `size` bytes.
+   */
+  writeDirect(directFd: number, size: number): DirectStage {
+    this.directFd = directFd;
+    this.stage = new DirectStage(
+      size,
+      // EINVAL raw: the stage then writes through the page cache instead.
+      (buf, position) =>
+        this.pooled<number>((done) => write(directFd, buf, 0, buf.length, position, done), false).catch(
+          (err: unknown) => {
+            throw (err as { code?: string }).code === 'EINVAL' ? err : toFsError(err, this.path);
+          },
+        ),
+      (buf, position) => this.writeBuffered(buf, position),
+    );
+    return this.stage;
+  }
+
   /** Large reads go to the thread pool (one was slow). */
   get readsPooled(): boolean {
     return this.cold;
@@ -97,14 +122,19 @@ export class FdIo {
     }
   }
 
-  /** Writes all of `data` at `position`. */
-  async write(data: Uint8Array, position: number): Promise<void> {
+  /** Writes all of `data` at `position` (`copied`: see DirectStage.write). */
+  async write(data: Uint8Array, position: number, copied = false): Promise<void> {
     if (this.closed) throw this.afterClose();
     this.size = Math.max(this.size, position + data.length);
     if (!this.writer) {
       this.writer = true;
       writersOpen++;
     }
+    return this.stage ? this.stage.write(data, position, copied) : this.writeBuffered(data, position);
+  }
+
+  private async writeBuffered(data: Uint8Array, position: number): Promise<void> {
+    if (this.closed) throw this.afterClose();
     let done = 0;
     while (done < data.length) {
       const at = position + done;
@@ -140,6 +170,7 @@ export class FdIo {
 
   async fsync(): Promise<void> {
     if (this.closed) throw this.afterClose();
+    await this.stage?.flush();
     // After a writeback, not beside it: two syncs of one file at once, only one of them
     // would be told of a write error.
     if (this.writeback !== null) await this.writeback;
@@ -177,14 +208,20 @@ export class FdIo {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.stage?.close();
     if (this.writer) writersOpen--;
     await Promise.all(this.inFlight);
     closeSync(this.fd);
+    if (this.directFd !== null) closeSync(this.directFd);
   }
 
-  private pooled<T>(start: (done: (err: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> {
+  /** A call on the thread pool that close waits for; its error as an FsError, or raw (`wrap` false). */
+  private pooled<T>(
+    start: (done: (err: NodeJS.ErrnoException | null, v: T) => void) => void,
+    wrap = true,
+  ): Promise<T> {
     const p = new Promise<T>((resolve, reject) =>
-      start((err, v) => (err ? reject(toFsError(err, this.path)) : resolve(v))),
+      start((err, v) => (err ? reject(wrap ? toFsError(err, this.path) : err) : resolve(v))),
     );
     const settled = p.then(
       () => {},

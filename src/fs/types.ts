@@ -54,7 +54,11 @@ export interface CommitOptions {
 export interface TempFile {
   /** Relative path of the temp file (in the target's folder, named so scans ignore it). */
   readonly path: string;
-  write(data: Uint8Array, position: number): Promise<void>;
+  /**
+   * `copied`: the bytes were read from this disk (blocks reused from local files). A file
+   * written past the page cache (createTemp's `size`) takes them through it all the same.
+   */
+  write(data: Uint8Array, position: number, copied?: boolean): Promise<void>;
   /**
    * Set the final mode and mtime and fsync the data: everything slow, done before (and
    * outside of any lock around) commit. Optional; commit does it if it was not done.
@@ -82,8 +86,11 @@ export interface FileSystem {
    * unavailable.
    */
   readSmall?(paths: string[], max: number, inlineMax: number): Promise<(SmallFile | null)[] | null>;
-  /** A temp file in the folder that will hold `target` (which must be a directory). */
-  createTemp(target: string): Promise<TempFile>;
+  /**
+   * A temp file in the folder that will hold `target` (which must be a directory). `size`,
+   * the bytes it will hold if known, lets a large file be written past the page cache.
+   */
+  createTemp(target: string, size?: number): Promise<TempFile>;
   mkdir(path: string, mode?: number): Promise<void>;
   rmdir(path: string): Promise<void>;
   unlink(path: string): Promise<void>;

@@ -232,7 +232,7 @@ export class ContentAssembler {
       const buf = whole.subarray(0, run.bytes);
       if (await this.local.readRun(run, buf)) {
         stats.localBytes += run.bytes;
-        await tmp.write(buf, blocks[0]!.offset);
+        await tmp.write(buf, blocks[0]!.offset, true);
         return;
       }
     } finally {
@@ -251,7 +251,7 @@ export class ContentAssembler {
     const local = await this.local.read(block, hints);
     if (local) {
       stats.localBytes += block.length;
-      await tmp.write(local, block.offset);
+      await tmp.write(local, block.offset, true);
       return;
     }
     const data = await this.remote.fetch(block, path); // verified by the fetcher

@@ -86,7 +86,7 @@ export class FileWriter {
     if (!content) return;
     if (!(await this.steps.check(a.path, a.expect, mismatched))) return;
     await this.steps.ensureParent(a.path, replan);
-    const tmp: TempFile = await fs.createTemp(a.path);
+    const tmp: TempFile = await fs.createTemp(a.path, content.size);
     const transfer: Transfer = { path: a.path, size: content.size, done: 0 };
     this.transfers.set(a.path, transfer);
     try {
