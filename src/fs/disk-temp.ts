@@ -40,6 +40,7 @@ export class DiskTempFile implements TempFile {
     this.ensureOpen();
     try {
       // Metadata first, then fsync: the file appears complete, with its final mode and mtime.
+      await this.io.flush();
       const seconds = utimeSeconds(meta.mtimeMs);
       fchmodSync(this.io.fd, meta.mode & this.modeMask);
       futimesSync(this.io.fd, seconds, seconds);

@@ -10,7 +10,8 @@
 // slow ones in a row (the disk) send the handle's later large reads to the pool, so a cold
 // file's reading overlaps its chunking and the event loop is not held by the disk. The price: a
 // cold small read, the kernel throttling a writer of many dirty pages, or a journal commit
-// behind that lone fsync, stalls the event loop meanwhile.
+// behind that lone fsync, stalls the event loop meanwhile. A large file being assembled
+// writes past the page cache instead (writeDirect: fs/direct-write.ts).
 import {
   closeSync,
   fdatasync,
@@ -166,6 +167,12 @@ export class FdIo {
         this.writebackError ??= err;
       },
     );
+  }
+
+  /** Every write made: staged chunks written out (before the metadata is set, which a write would change). */
+  async flush(): Promise<void> {
+    if (this.closed) throw this.afterClose();
+    await this.stage?.flush();
   }
 
   async fsync(): Promise<void> {

@@ -4,7 +4,7 @@
 // only since Linux 6.6, and then straight into the page cache) the file is the same.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -44,6 +44,26 @@ test('a large file assembled out of order is committed byte for byte, its full c
     [],
     'no temp file left',
   );
+});
+
+test('a chunk still staged at prepare is written before the mtime is set (a gap reads as zeros)', async () => {
+  const root = await makeTempDir('direct-gap-');
+  const fs = new DiskFs(root);
+  const data = randomBytes(DIRECT_MIN + CHUNK);
+  const gap = 3 * CHUNK + 1000;
+  const tmp = await fs.createTemp('g.bin', data.length);
+  await tmp.write(data.subarray(0, gap), 0);
+  await tmp.write(data.subarray(gap + 100), gap + 100);
+  const mtimeMs = 1_600_000_000_000;
+  await tmp.prepare({ mode: 0o640, mtimeMs });
+  await tmp.commit('g.bin', { mode: 0o640, mtimeMs, expect: null });
+  const got = readFileSync(join(root, 'g.bin'));
+  const want = Buffer.from(data);
+  want.fill(0, gap, gap + 100);
+  assert.ok(got.equals(want), 'content differs');
+  const st = statSync(join(root, 'g.bin'));
+  assert.equal(st.mtimeMs, mtimeMs);
+  assert.equal(st.mode & 0o777, 0o640);
 });
 
 test('a file below DIRECT_MIN goes through the page cache as before', async () => {
