@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CHUNK, DIRECT_MIN, directChunksWritten } from '../../src/fs/direct-write.ts';
+import { CHUNK, DIRECT_MIN, directChunksWritten, stagingAllocated } from '../../src/fs/direct-write.ts';
 import { DiskFs } from '../../src/fs/disk.ts';
 import { cleanupAll, makeTempDir } from '../harness/tmp.ts';
 
@@ -36,6 +36,7 @@ test('a large file assembled out of order is committed byte for byte, its full c
   const got = readFileSync(join(root, 'big.bin'));
   assert.equal(got.length, data.length);
   assert.ok(got.equals(data), 'content differs');
+  assert.equal(stagingAllocated(), false, 'staging memory let go once no file uses it');
   const direct = directChunksWritten() - before;
   // Every chunk is whole but the tail; copied pieces alone leave a few chunks to the cache.
   assert.ok(direct >= 6, `only ${direct} chunks written directly`);
