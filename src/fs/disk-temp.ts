@@ -192,16 +192,16 @@ export async function openTempIn(
 }
 
 const TEMP_FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
-const O_DIRECT = 0o40000; // Linux x86-64 and arm64; node:fs exports it on Linux only
 
 /**
  * The file behind `fd` opened again with O_DIRECT (through /proc, so it is the same file
- * whatever its name is now), or null where that is refused (tmpfs, some FUSE filesystems).
+ * whatever its name is now), or null where that is refused (tmpfs before Linux 6.6, some
+ * FUSE and network filesystems) or unknown (node:fs defines O_DIRECT on Linux only).
  */
 function openDirect(fd: number): number | null {
-  if (process.platform !== 'linux') return null;
+  if (process.platform !== 'linux' || C.O_DIRECT === undefined) return null;
   try {
-    return openSync(`/proc/self/fd/${fd}`, C.O_WRONLY | (C.O_DIRECT ?? O_DIRECT));
+    return openSync(`/proc/self/fd/${fd}`, C.O_WRONLY | C.O_DIRECT);
   } catch {
     return null;
   }
