@@ -56,7 +56,7 @@ export const stageSlots: StageSlots = {
     return at === undefined ? null : new Uint8Array(stageMemory, at, CHUNK);
   },
   give(buf) {
-    freeStage.push(buf.byteOffset);
+    if (buf.buffer === stageMemory) freeStage.push(buf.byteOffset); // (not one let go since)
   },
 };
 
