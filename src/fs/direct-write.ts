@@ -14,6 +14,7 @@
 // from is cached, and the pages it frees as the new one replaces it are reused before the
 // host takes them back; an edit of a 512 MiB file copied that way was no slower than
 // before, while copied past the cache its next edit read it cold.
+import { errnoOf } from './disk-errors.ts';
 
 /** Files of at least this size are written past the page cache. */
 export const DIRECT_MIN = 8 << 20;
@@ -71,6 +72,11 @@ export function directChunksWritten(): number {
   return chunksWritten;
 }
 
+/** EINVAL, raw or kept as an FsError's cause: this file refuses a direct write of this shape. */
+function refused(err: unknown): boolean {
+  return errnoOf(err) === 'EINVAL' || errnoOf((err as { cause?: unknown } | null)?.cause) === 'EINVAL';
+}
+
 /** Writes `buf` at `position`; the direct one resolves with the bytes written. */
 export type DirectWrite = (buf: Uint8Array, position: number) => Promise<number>;
 export type BufferedWrite = (buf: Uint8Array, position: number) => Promise<void>;
@@ -89,8 +95,6 @@ export class DirectStage {
   private failed: unknown = null;
   /** False once the file refused a direct write (EINVAL): the rest goes through the page cache. */
   private direct = true;
-  /** Chunks written directly (tests and status). */
-  directChunks = 0;
   private closed = false;
 
   constructor(
@@ -181,12 +185,11 @@ export class DirectStage {
     else
       p = this.writeDirect(bytes, pos).then(
         (n) => {
-          this.directChunks++;
           chunksWritten++;
           if (n < bytes.length) return this.writeBuffered(bytes.subarray(n), pos + n);
         },
         (err: unknown) => {
-          if ((err as { code?: string }).code !== 'EINVAL') throw err;
+          if (!refused(err)) throw err;
           this.direct = false;
           return viaCache();
         },

@@ -84,20 +84,13 @@ export class FdIo {
    * Write this file past the page cache from now on, through `directFd` (the same file
    * opened with O_DIRECT; closed with this handle), up to `size` bytes.
    */
-  writeDirect(directFd: number, size: number): DirectStage {
+  writeDirect(directFd: number, size: number): void {
     this.directFd = directFd;
     this.stage = new DirectStage(
       size,
-      // EINVAL raw: the stage then writes through the page cache instead.
-      (buf, position) =>
-        this.pooled<number>((done) => write(directFd, buf, 0, buf.length, position, done), false).catch(
-          (err: unknown) => {
-            throw (err as { code?: string }).code === 'EINVAL' ? err : toFsError(err, this.path);
-          },
-        ),
+      (buf, position) => this.pooled<number>((done) => write(directFd, buf, 0, buf.length, position, done)),
       (buf, position) => this.writeBuffered(buf, position),
     );
-    return this.stage;
   }
 
   /** Large reads go to the thread pool (one was slow). */
@@ -222,13 +215,9 @@ export class FdIo {
     if (this.directFd !== null) closeSync(this.directFd);
   }
 
-  /** A call on the thread pool that close waits for; its error as an FsError, or raw (`wrap` false). */
-  private pooled<T>(
-    start: (done: (err: NodeJS.ErrnoException | null, v: T) => void) => void,
-    wrap = true,
-  ): Promise<T> {
+  private pooled<T>(start: (done: (err: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> {
     const p = new Promise<T>((resolve, reject) =>
-      start((err, v) => (err ? reject(wrap ? toFsError(err, this.path) : err) : resolve(v))),
+      start((err, v) => (err ? reject(toFsError(err, this.path)) : resolve(v))),
     );
     const settled = p.then(
       () => {},

@@ -8,10 +8,6 @@ import type { Env } from '../util/env.ts';
 import type { LocalBlocks } from './local-blocks.ts';
 import { LIMITS } from './validate.ts';
 
-/** Most blocks and bytes one run request may ask for (content.ts asks for far less). */
-export const MAX_RUN_BLOCKS = 1024;
-export const MAX_RUN_BYTES = 8 * 1024 * 1024;
-
 /** Spare reply buffers kept (a link's high-water mark's worth), and how long unused. */
 const FRAME_POOL_BYTES = 8 * 1024 * 1024;
 const FRAME_POOL_IDLE_MS = 2_000;
@@ -72,7 +68,7 @@ export class BlockServer {
 /** The blocks a run request names, or null if it is malformed or out of bounds. */
 function runBlocks(req: BlockRequest): Block[] | null {
   const n = req.runLengths.length;
-  if (n < 2 || n > MAX_RUN_BLOCKS || req.hash.length !== 32 * n || !req.pathHint) return null;
+  if (n < 2 || n > LIMITS.runBlocks || req.hash.length !== 32 * n || !req.pathHint) return null;
   const blocks: Block[] = [];
   let bytes = 0;
   for (let k = 0; k < n; k++) {
@@ -81,5 +77,5 @@ function runBlocks(req: BlockRequest): Block[] | null {
     blocks.push({ offset: req.offsetHint + bytes, length, hash: req.hash.subarray(32 * k, 32 * k + 32) });
     bytes += length;
   }
-  return bytes === req.length && bytes <= MAX_RUN_BYTES ? blocks : null;
+  return bytes === req.length && bytes <= LIMITS.runBytes ? blocks : null;
 }

@@ -11,6 +11,7 @@ import { sameContent } from '../model/version.ts';
 import type { Block, Content, Dot, Version } from '../proto/types.ts';
 import type { Logger } from '../util/logger.ts';
 import type { LocalBlocks, TrustedRun } from './local-blocks.ts';
+import { LIMITS } from './validate.ts';
 
 export interface BlockFetcher {
   /** The block's bytes from some peer, verified against its hash, or null if no peer has it. */
@@ -49,15 +50,6 @@ const WINDOW_BLOCKS = 64;
 const LOCAL_WINDOW_BYTES = 4 * 1024 * 1024;
 /** Largest run of local blocks read and written in one piece. */
 const RUN_BYTES = 1024 * 1024;
-/**
- * Largest run of blocks asked of a peer in one request. Block by block, a new 512 MiB file
- * was ~8,000 requests, replies and writes of 64 KiB, the writes made in-line (fs/fd-io.ts):
- * the receiver's main thread was its bottleneck. A run's write is large enough to go to the
- * thread pool.
- */
-export const REMOTE_RUN_BYTES = 1024 * 1024;
-/** Most blocks in one remote run (a peer refuses more: block-server.ts). */
-export const REMOTE_RUN_BLOCKS = 256;
 
 export function sha256(data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest();
@@ -188,9 +180,9 @@ export class ContentAssembler {
   private remoteRun(blocks: readonly Block[], from: number, hints: readonly string[]): number {
     let n = 0;
     let bytes = 0;
-    for (let j = from; j < blocks.length && n < REMOTE_RUN_BLOCKS; j++) {
+    for (let j = from; j < blocks.length && n < LIMITS.runBlocks; j++) {
       const b = blocks[j]!;
-      if (bytes + b.length > REMOTE_RUN_BYTES || this.local.mayHave(b, hints)) break;
+      if (bytes + b.length > LIMITS.runBytes || this.local.mayHave(b, hints)) break;
       bytes += b.length;
       n++;
     }

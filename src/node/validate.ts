@@ -12,6 +12,14 @@ export const LIMITS = {
   /** Largest block (content-defined chunks are far smaller; fixed blocks of other writers too). */
   blockBytes: 16 * 1024 * 1024,
   blocksPerFile: 1 << 20,
+  /**
+   * Largest run of blocks one request may ask for (node/content.ts asks for up to this,
+   * node/block-server.ts refuses more). Block by block, a new 512 MiB file was ~8,000
+   * requests, replies and in-line writes of 64 KiB, the receiver's main thread its
+   * bottleneck; a run's write is large enough to go to the thread pool.
+   */
+  runBytes: 1024 * 1024,
+  runBlocks: 256,
   renameEntries: 1 << 20,
   linkBytes: 4096,
   inlineBytes: 64 * 1024,

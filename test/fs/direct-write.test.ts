@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { CHUNK, DIRECT_ALIGN, DirectStage, type StageSlots } from '../../src/fs/direct-write.ts';
+import { toFsError } from '../../src/fs/disk-errors.ts';
+import { createRng } from '../harness/prng.ts';
 
 interface Disk {
   bytes: Uint8Array;
@@ -70,15 +72,7 @@ function sameBytes(got: Uint8Array, want: Uint8Array): void {
   assert.fail(`${got.length} bytes, want ${want.length}; first difference at byte ${i}`);
 }
 
-function pattern(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
+const pattern = (n: number, seed = 1): Uint8Array => createRng(seed).bytes(n);
 
 test('pieces in any order: every full chunk goes direct, the unaligned tail through the cache', async () => {
   const size = 5 * CHUNK + 12345;
@@ -97,7 +91,7 @@ test('pieces in any order: every full chunk goes direct, the unaligned tail thro
   );
   assert.ok(d.direct.every((w) => w.len === CHUNK));
   assert.deepEqual(d.buffered, [{ pos: 5 * CHUNK, len: 12345 }]);
-  assert.equal(d.stage.directChunks, 5);
+  assert.equal(d.direct.length, 5);
   assert.equal(d.slots.taken, 0, 'every staging buffer given back');
 });
 
@@ -139,22 +133,25 @@ test('no free staging buffer: the chunk goes through the cache, and stays there'
   ]);
 });
 
-test('a file refusing direct writes (EINVAL) is written through the cache from then on', async () => {
-  const size = 3 * CHUNK;
-  const data = pattern(size, 5);
-  const einval = Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' });
-  const d = disk(size, { directError: () => einval });
-  for (let c = 0; c < 3; c++) await d.stage.write(data.subarray(c * CHUNK, (c + 1) * CHUNK), c * CHUNK);
-  await d.stage.flush();
-  sameBytes(d.bytes.subarray(0, size), data);
-  assert.equal(d.direct.length, 0);
-  assert.equal(d.stage.directChunks, 0);
-  assert.deepEqual(
-    d.buffered.map((w) => w.pos),
-    [0, CHUNK, 2 * CHUNK],
-  );
-  assert.equal(d.slots.taken, 0);
-});
+const rawEinval = Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' });
+for (const [shape, einval] of [
+  ['raw', rawEinval],
+  ['as FdIo passes it (an FsError, the errno its cause)', toFsError(rawEinval, 'big.bin')],
+] as const)
+  test(`a file refusing direct writes (EINVAL, ${shape}) is written through the cache from then on`, async () => {
+    const size = 3 * CHUNK;
+    const data = pattern(size, 5);
+    const d = disk(size, { directError: () => einval });
+    for (let c = 0; c < 3; c++) await d.stage.write(data.subarray(c * CHUNK, (c + 1) * CHUNK), c * CHUNK);
+    await d.stage.flush();
+    sameBytes(d.bytes.subarray(0, size), data);
+    assert.equal(d.direct.length, 0);
+    assert.deepEqual(
+      d.buffered.map((w) => w.pos),
+      [0, CHUNK, 2 * CHUNK],
+    );
+    assert.equal(d.slots.taken, 0);
+  });
 
 test('any other direct-write error reaches the writer and flush', async () => {
   const size = 2 * CHUNK;
@@ -219,10 +216,9 @@ test('property: any split, order, copied flags and buffer count give the same by
           at += n;
         }
         // a deterministic shuffle from the seed
-        let x = seed;
+        const rng = createRng(seed);
         for (let i = pieces.length - 1; i > 0; i--) {
-          x = (x * 1103515245 + 12345) >>> 0;
-          const j = x % (i + 1);
+          const j = rng.int(0, i);
           [pieces[i], pieces[j]] = [pieces[j]!, pieces[i]!];
         }
         const d = disk(size, { slots });
