@@ -193,6 +193,7 @@ export class Detector {
     const gone = new Set<string>();
     const queue = [...paths];
     const seen = new Set<string>();
+    const listLater: string[] = [];
     const lookAt = async (p: string): Promise<void> => {
       const entry = store.getFile(p);
       const stat = await fs.lstat(p);
@@ -227,20 +228,26 @@ export class Detector {
         this.retryLater(p, err);
         return;
       }
-      // A new directory: its contents may have arrived without events of their own. Its
-      // own entries only: a new folder among them is listed when it is looked at in turn
-      // (walking the whole tree here listed a burst's nested folders twice, and held the
-      // first batch of a 5,000-file burst for 0.7 s).
-      if (stat.kind === 'dir' && (!entry || entry.ino !== stat.ino)) {
-        const inside = await walk(fs, p, { ignore: this.o.ignore(), recursive: false });
-        for (const child of inside.keys()) queue.push(child);
-      }
       // Appeared with an inode we know under another name that is now absent: a rename.
-      if (from && from !== p && !isWithin(p, from) && (await fs.lstat(from))?.ino !== stat.ino) {
+      const renamed = !!from && from !== p && !isWithin(p, from) && (await fs.lstat(from))?.ino !== stat.ino;
+      if (renamed) {
         this.vanished.set(from, this.o.env.now());
         if (fromEntry?.type === EntryType.Directory) {
           for (const child of await store.filePaths(K.filesUnder(from)))
             this.vanished.set(child, this.o.env.now());
+        }
+      }
+      // A new directory: its contents may have arrived without events of their own. Its
+      // own entries only: a new folder among them is listed when it is looked at in turn
+      // (walking the whole tree here listed a burst's nested folders twice, and held the
+      // first batch of a 5,000-file burst for 0.7 s). A moved folder is listed once its
+      // RENAME is sent: the operation takes its indexed contents along, and listing 1,000
+      // entries first held it back by ~30 ms.
+      if (stat.kind === 'dir' && (!entry || entry.ino !== stat.ino)) {
+        if (renamed && fromEntry?.type === EntryType.Directory) listLater.push(p);
+        else {
+          const inside = await walk(fs, p, { ignore: this.o.ignore(), recursive: false });
+          for (const child of inside.keys()) queue.push(child);
         }
       }
     };
@@ -269,6 +276,16 @@ export class Detector {
     if (next >= cap) this.batchCap = Math.min(MAX_BATCH, cap * 2);
     if (next < queue.length) this.touch(queue.slice(next), 0);
     for (const p of expired) gone.add(p);
+    try {
+      await this.recordObserved(observed, gone);
+    } finally {
+      await this.touchListed(listLater);
+    }
+  }
+
+  /** Record what a batch observed and what is confirmed gone; send it; look again at moved folders. */
+  private async recordObserved(observed: Map<string, Observation>, gone: Set<string>): Promise<void> {
+    const { fs, store } = this.o;
     const candidates = [...this.vanished.keys()].filter((p) => !gone.has(p));
     if (observed.size === 0 && gone.size === 0) return;
     // Renames are deletions too (of their source): both wait while the folder looks unmounted.
@@ -303,14 +320,32 @@ export class Detector {
       return { ops, unsettled, renamed };
     });
     if (recorded.ops.length || recorded.unsettled.size) this.o.onRecorded(recorded.ops, recorded.unsettled);
-    // A moved directory: look at everything now indexed below its new name. After the
-    // operation is sent, not before: between a 1,000-file folder's commit and its RENAME
-    // being sent, this listing and the clean-up above took 6-16 ms. A path looked at
+    // A moved directory: look at everything now indexed below its new name, and at what its
+    // listing shows (entries that came without events of their own, or a folder not recorded
+    // as renamed after all). After the operation is sent, not before: between a 1,000-file
+    // folder's commit and its RENAME being sent, this took 6-16 ms. A path looked at
     // needlessly (gone again meanwhile) costs one lstat.
     for (const [, to] of recorded.renamed) {
       const below = await store.filePaths(K.filesUnder(to));
       this.touch([to], 0);
       this.touch(below, 0);
+    }
+  }
+
+  /** Queue what the listings of moved folders show that the index does not (new or changed). */
+  private async touchListed(dirs: string[]): Promise<void> {
+    for (const dir of dirs) {
+      try {
+        // The whole tree: a subfolder moved along matches its index entry whatever it holds.
+        const listed = await walk(this.o.fs, dir, { ignore: this.o.ignore(), recursive: true });
+        const differ = [...listed].filter(([p, st]) => !statMatches(st, this.o.store.getFile(p)));
+        this.touch(
+          differ.map(([p]) => p),
+          0,
+        );
+      } catch (err) {
+        this.retryLater(dir, err);
+      }
     }
   }
 

@@ -74,15 +74,21 @@ export class MemUser {
     this.events.removed(path, node);
   }
 
-  /** mv: rename(2) semantics (replaces a file or an empty directory). */
-  mv(from: string, to: string): void {
+  /**
+   * mv: rename(2) semantics (replaces a file or an empty directory). `only`: events for the
+   * two names alone, as inotify reports a moved folder (its contents send none).
+   */
+  mv(from: string, to: string, opts: { only?: boolean } = {}): void {
     checkRelative(to);
     const { node } = this.existing(from);
     if (from === to) return;
     const replaced = this.tree.move(from, to);
-    this.events.removed(from, node);
+    const dir = node.kind === 'dir';
+    if (opts.only) this.events.emit(from, dir ? 'unlinkDir' : 'unlink');
+    else this.events.removed(from, node);
     if (replaced !== undefined) this.events.removed(to, replaced);
-    this.events.added(to, node);
+    if (opts.only) this.events.emit(to, dir ? 'addDir' : 'add');
+    else this.events.added(to, node);
   }
 
   chmod(path: string, mode: number): void {

@@ -176,6 +176,32 @@ test('a renamed folder is renamed on the peer in one step, keeping inodes', asyn
   await c.stop();
 });
 
+test('a folder moved with changes of the moment inside: the rename, then what its listing shows', async () => {
+  const c = await cluster();
+  const u = c.user(0);
+  u.mkdir('box/sub');
+  for (let i = 0; i < 20; i++) u.writeFile(`box/f${i}`, `file ${i}`);
+  u.writeFile('box/sub/deep', 'deep');
+  await c.settle({ converge: true });
+  // Written and moved in the same instant, with events only for the folder's two names (as
+  // inotify reports a move): the contents below must still be found and sent.
+  u.writeFile('box/f3', 'changed');
+  u.writeFile('box/new.txt', 'new');
+  u.writeFile('box/sub/fresh', 'fresh');
+  u.mv('box', 'moved', { only: true });
+  await c.settle({ converge: true });
+  assertConverged(c);
+  assert.deepEqual(
+    paths(c, 1).filter((p) => p.startsWith('box')),
+    [],
+  );
+  assert.equal(text(c, 1, 'moved/f3'), is('changed'));
+  assert.equal(text(c, 1, 'moved/new.txt'), is('new'));
+  assert.equal(text(c, 1, 'moved/sub/fresh'), is('fresh'));
+  assert.equal(text(c, 1, 'moved/f19'), is('file 19'));
+  await c.stop();
+});
+
 test('an edit in the middle of a large file travels as a block-list patch, and converges', async () => {
   const c = await cluster();
   const big = new Uint8Array(6 << 20);
