@@ -12,15 +12,15 @@ import type { FileSystem } from '../fs/types.ts';
 import type { WatchEvent } from '../fs/watcher/types.ts';
 import { K } from '../log/keys.ts';
 import type { Store } from '../log/store.ts';
-import { Txn } from '../log/txn.ts';
 import { EntryType } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Mutex } from '../util/mutex.ts';
 import type { Ingested } from './ingest.ts';
 import { type Observation, observe, statMatches } from './observe.ts';
+import { recordObserved } from './record-observed.ts';
 import type { Recorder } from './recorder.ts';
-import { carriedAlong, sameObservedStat, unstableFor } from './settle-rules.ts';
+import { carriedAlong, unstableFor } from './settle-rules.ts';
 import { walk } from './walk.ts';
 
 export interface DetectorOptions {
@@ -277,58 +277,14 @@ export class Detector {
     if (next < queue.length) this.touch(queue.slice(next), 0);
     for (const p of expired) gone.add(p);
     try {
-      await this.recordObserved(observed, gone);
+      await recordObserved(
+        this.o,
+        { vanished: this.vanished, touch: (p, d) => this.touch(p, d) },
+        observed,
+        gone,
+      );
     } finally {
       await this.touchListed(listLater);
-    }
-  }
-
-  /** Record what a batch observed and what is confirmed gone; send it; look again at moved folders. */
-  private async recordObserved(observed: Map<string, Observation>, gone: Set<string>): Promise<void> {
-    const { fs, store } = this.o;
-    const candidates = [...this.vanished.keys()].filter((p) => !gone.has(p));
-    if (observed.size === 0 && gone.size === 0) return;
-    // Renames are deletions too (of their source): both wait while the folder looks unmounted.
-    const deletesAllowed = (gone.size === 0 && candidates.length === 0) || (await this.o.deletesAllowed());
-    const recorded = await this.o.mutex.run(async () => {
-      // Re-check under the lock: anything that moved since it was hashed waits for another round.
-      const present: Observation[] = [];
-      for (const obs of observed.values()) {
-        const now = await fs.lstat(obs.path);
-        if (!now || !sameObservedStat(now, obs)) this.touch([obs.path]);
-        else present.push(obs);
-      }
-      const confirmed: string[] = [];
-      for (const p of gone) {
-        this.vanished.delete(p);
-        if ((await fs.lstat(p)) === null) confirmed.push(p);
-        else this.touch([p]);
-      }
-      const txn = new Txn(store);
-      const ops = await this.o.recorder.record(txn, {
-        present,
-        gone: deletesAllowed ? confirmed : [],
-        candidates: deletesAllowed ? candidates : [],
-      });
-      if (!deletesAllowed)
-        for (const p of confirmed) if (store.getFile(p)) this.vanished.set(p, this.o.env.now());
-      const renamed = this.o.recorder.renamed;
-      const unsettled = this.o.recorder.unsettled;
-      await txn.commit(ops.length > 0); // operations must be durable before they are sent
-      // A renamed path that was still waiting in the vanished list has been accounted for.
-      for (const p of [...this.vanished.keys()]) if (!store.getFile(p)) this.vanished.delete(p);
-      return { ops, unsettled, renamed };
-    });
-    if (recorded.ops.length || recorded.unsettled.size) this.o.onRecorded(recorded.ops, recorded.unsettled);
-    // A moved directory: look at everything now indexed below its new name, and at what its
-    // listing shows (entries that came without events of their own, or a folder not recorded
-    // as renamed after all). After the operation is sent, not before: between a 1,000-file
-    // folder's commit and its RENAME being sent, this took 6-16 ms. A path looked at
-    // needlessly (gone again meanwhile) costs one lstat.
-    for (const [, to] of recorded.renamed) {
-      const below = await store.filePaths(K.filesUnder(to));
-      this.touch([to], 0);
-      this.touch(below, 0);
     }
   }
 
