@@ -288,17 +288,22 @@ export class Detector {
     }
   }
 
-  /** Queue what the listings of moved folders show that the index does not (new or changed). */
+  /**
+   * Queue everything the listings of moved folders show: entries new or changed in the
+   * moment of the move, which inotify reports no events for. Names only (files are not
+   * stat'ed here: each path is looked at once anyway, as one of the paths indexed below the
+   * new name, and the queue holds a path once).
+   */
   private async touchListed(dirs: string[]): Promise<void> {
     for (const dir of dirs) {
       try {
         // The whole tree: a subfolder moved along matches its index entry whatever it holds.
-        const listed = await walk(this.o.fs, dir, { ignore: this.o.ignore(), recursive: true });
-        const differ = [...listed].filter(([p, st]) => !statMatches(st, this.o.store.getFile(p)));
-        this.touch(
-          differ.map(([p]) => p),
-          0,
-        );
+        const listed = await walk(this.o.fs, dir, {
+          ignore: this.o.ignore(),
+          recursive: true,
+          statFiles: false,
+        });
+        this.touch(listed.keys(), 0);
       } catch (err) {
         this.retryLater(dir, err);
       }
