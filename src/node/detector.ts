@@ -20,7 +20,7 @@ import type { Ingested } from './ingest.ts';
 import { type Observation, observe, statMatches } from './observe.ts';
 import { recordObserved } from './record-observed.ts';
 import type { Recorder } from './recorder.ts';
-import { carriedAlong, unstableFor } from './settle-rules.ts';
+import { carriedAlong, MOVED_RECHECK_MS, unstableFor } from './settle-rules.ts';
 import { walk } from './walk.ts';
 
 export interface DetectorOptions {
@@ -303,7 +303,7 @@ export class Detector {
           recursive: true,
           statFiles: false,
         });
-        this.touch(listed.keys(), 0);
+        this.touch(listed.keys(), MOVED_RECHECK_MS);
       } catch (err) {
         this.retryLater(dir, err);
       }

@@ -5,7 +5,7 @@ import { K } from '../log/keys.ts';
 import { Txn } from '../log/txn.ts';
 import type { DetectorOptions } from './detector.ts';
 import type { Observation } from './observe.ts';
-import { sameObservedStat } from './settle-rules.ts';
+import { MOVED_RECHECK_MS, sameObservedStat } from './settle-rules.ts';
 
 /** The detector's queues this step updates. */
 export interface DetectorState {
@@ -56,14 +56,13 @@ export async function recordObserved(
     return { ops, unsettled, renamed };
   });
   if (recorded.ops.length || recorded.unsettled.size) o.onRecorded(recorded.ops, recorded.unsettled);
-  // A moved directory: look at everything now indexed below its new name, and at what its
-  // listing shows (entries that came without events of their own, or a folder not recorded
-  // as renamed after all). After the operation is sent, not before: between a 1,000-file
-  // folder's commit and its RENAME being sent, this took 6-16 ms. A path looked at
-  // needlessly (gone again meanwhile) costs one lstat.
+  // A moved directory: look again at everything now indexed below its new name (the
+  // detector adds what its listing shows), MOVED_RECHECK_MS after the operation is sent, not
+  // before: between a 1,000-file folder's commit and its RENAME being sent, this took
+  // 6-16 ms. A path looked at needlessly (gone again meanwhile) costs one lstat.
   for (const [, to] of recorded.renamed) {
     const below = await store.filePaths(K.filesUnder(to));
-    d.touch([to], 0);
-    d.touch(below, 0);
+    d.touch([to], MOVED_RECHECK_MS);
+    d.touch(below, MOVED_RECHECK_MS);
   }
 }
