@@ -22,8 +22,9 @@ export const SCRATCH_QUIET_MS = 100;
 /**
  * After a moved folder's RENAME is sent, its contents are looked at again this much later
  * (what changed in the moment of the move). Not at once: peers are applying the RENAME just
- * then, and on two cores the look at 1,000 entries slowed the peer's part (bench rename
- * medians over 8 interleaved runs: 277-305 ms against 306-361 ms).
+ * then, and on two cores the look at 1,000 entries slowed the peer's part (the bench's
+ * rename, 8 rounds interleaved with the build before: middle medians 283 / 287 ms against
+ * 308 / 327 ms).
  */
 export const MOVED_RECHECK_MS = 150;
 
