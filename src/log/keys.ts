@@ -36,6 +36,7 @@ export const K = {
   /** One local place holding a block (the last indexed); enough for reuse and serving. */
   block: (hashHex: string) => `b!${hashHex}`,
   isBlock: (key: string) => key.startsWith('b!'),
+  isOp: (key: string) => key.startsWith('o!'),
   /** Records only ever listed (a path's history, refusals), never read one by one. */
   isListedOnly: (key: string) => key.startsWith('p!') || key.startsWith('x!'),
   pathOp: (path: string, origin: string, seq: number) => `p!${path}${SEP}${origin}${SEP}${seqHex(seq)}`,

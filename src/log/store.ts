@@ -91,11 +91,19 @@ export class Store {
     // a later eviction) on the way from the commit to sending the operation.
     writes.forEach((value, key) => {
       if (K.isListedOnly(key)) return;
-      if (K.isBlock(key)) this.cache.forget(key);
+      if (K.isBlock(key) || K.isOp(key)) this.cache.forget(key);
       else this.cache.set(key, value);
       this.written?.add(key);
     });
     if (this.written?.full) this.written = null;
+  }
+
+  /** A record read about once (an operation): from LevelDB, not kept in the read cache. */
+  private readUncached(key: string): Uint8Array | undefined {
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    if (this.written?.mayHave(key) === false) return undefined;
+    return this.db.getSync(key);
   }
 
   /** One record's stored value (through the read cache). */
@@ -110,7 +118,7 @@ export class Store {
 
   getOp(dot: Dot): LoggedOp | null {
     const key = K.op(dot.origin, dot.seq);
-    const v = this.read(key);
+    const v = this.readUncached(key);
     if (v === undefined) return null;
     const bytes = openRecord(key, v);
     return { op: decodeOperation(bytes), bytes };

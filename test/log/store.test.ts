@@ -356,3 +356,28 @@ test('filePaths lists every indexed path below a folder, in key order, past one 
   assert.deepEqual(await store.filePaths(K.filesUnder('nothing')), []);
   assert.equal((await store.filePaths(K.filesUnder(''))).length, below.length + 6);
 });
+
+test('operations are read from LevelDB each time, never held in the read cache', async () => {
+  const db = new MemoryLevel({ valueEncoding: 'view' }) as unknown as Db;
+  const store = await Store.open(db, { random: randomBytes });
+  const reads: string[] = [];
+  const getSync = db.getSync.bind(db);
+  db.getSync = (key: string) => {
+    reads.push(key);
+    return getSync(key);
+  };
+  const txn = new Txn(store);
+  const o = op(store.origin, 1, 'f');
+  txn.appendOp(o);
+  txn.setFile('f', null);
+  await txn.commit();
+  const dot = { origin: store.origin, seq: 1 };
+  assert.equal(store.getOp(dot)?.op.path, 'f');
+  assert.equal(store.getOp(dot)?.op.content?.inlineData?.[0], 1);
+  // Both reads went to LevelDB (a small file's operation is read about once: kept, 5,000 of
+  // them filled the cache with ~4 MiB the heads and index entries needed)...
+  assert.deepEqual(reads, [K.op(store.origin, 1), K.op(store.origin, 1)]);
+  // ...while the index entry written beside it is served from the cache.
+  assert.equal(store.getFile('f'), null);
+  assert.equal(reads.length, 2);
+});
