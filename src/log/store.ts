@@ -88,7 +88,9 @@ export class Store {
     // again: caching them would push out the heads and index entries read all the time.
     // Path history and refusals are only ever listed (never read through the cache, nor
     // looked up as absent): a folder rename writes 2,000 of them, each a cache insert (and
-    // a later eviction) on the way from the commit to sending the operation.
+    // a later eviction) on the way from the commit to sending the operation. Operations
+    // are read about once (a small file's content is in its operation): a 5,000-file burst
+    // filled the cache's 4 MiB with them.
     writes.forEach((value, key) => {
       if (K.isListedOnly(key)) return;
       if (K.isBlock(key) || K.isOp(key)) this.cache.forget(key);
@@ -98,27 +100,22 @@ export class Store {
     if (this.written?.full) this.written = null;
   }
 
-  /** A record read about once (an operation): from LevelDB, not kept in the read cache. */
-  private readUncached(key: string): Uint8Array | undefined {
-    const cached = this.cache.get(key);
-    if (cached !== undefined) return cached ?? undefined;
-    if (this.written?.mayHave(key) === false) return undefined;
-    return this.db.getSync(key);
-  }
-
-  /** One record's stored value (through the read cache). */
-  private read(key: string): Uint8Array | undefined {
+  /**
+   * One record's stored value, through the read cache; `keep` false for records read about
+   * once (operations), which are then not kept in it.
+   */
+  private read(key: string, keep = true): Uint8Array | undefined {
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached ?? undefined;
     if (this.written?.mayHave(key) === false) return undefined;
     const v = this.db.getSync(key);
-    this.cache.set(key, v ?? null);
+    if (keep) this.cache.set(key, v ?? null);
     return v;
   }
 
   getOp(dot: Dot): LoggedOp | null {
     const key = K.op(dot.origin, dot.seq);
-    const v = this.readUncached(key);
+    const v = this.read(key, false);
     if (v === undefined) return null;
     const bytes = openRecord(key, v);
     return { op: decodeOperation(bytes), bytes };
