@@ -17,6 +17,8 @@ export interface TrustedRun {
   at: number;
   count: number;
   bytes: number;
+  /** The open file that vouched for it: read through no other (the path may be reopened). */
+  readonly source: object;
 }
 
 interface OpenFile {
@@ -25,6 +27,9 @@ interface OpenFile {
   /** Block hash (hex) → offset, from the index entry; empty if the entry does not match the disk. */
   trusted: Map<string, number>;
   usedMs: number;
+  /** Reads and stats under way through the handle: it is closed only once none is. */
+  users: number;
+  dropped: boolean;
 }
 
 const MAX_OPEN = 32;
@@ -79,13 +84,15 @@ export class LocalBlocks {
    * The longest run of `blocks[from..]` that one hinted file holds back to back, every block
    * trusted there (listed at that very offset by the file's index entry, whose stat still
    * matches the disk): such a run is read in one piece (readRun), not block by block. At
-   * most `maxBytes`; null if `blocks[from]` does not start a run of two or more.
+   * most `maxBytes`, and ending before `blocks[end]`; null if `blocks[from]` does not start
+   * a run of two or more.
    */
   async trustedRun(
     blocks: readonly Block[],
     from: number,
     hints: readonly string[],
     maxBytes: number,
+    end = blocks.length,
   ): Promise<TrustedRun | null> {
     const first = blocks[from];
     if (!first) return null;
@@ -104,12 +111,12 @@ export class LocalBlocks {
       if (!f || at === undefined) continue;
       let bytes = first.length;
       let next = from + 1;
-      for (; next < blocks.length; next++) {
+      for (; next < end; next++) {
         const b = blocks[next]!;
         if (bytes + b.length > maxBytes || f.trusted.get(hexOf(b.hash)) !== at + bytes) break;
         bytes += b.length;
       }
-      if (next - from >= 2) return { path, at, count: next - from, bytes };
+      if (next - from >= 2) return { path, at, count: next - from, bytes, source: f };
     }
     return null;
   }
@@ -119,8 +126,8 @@ export class LocalBlocks {
    * not be read): then nothing of it is trusted, and the caller takes the blocks one by one.
    */
   async readRun(run: TrustedRun, into: Uint8Array): Promise<boolean> {
-    const f = this.files.get(run.path);
-    if (!f || into.length !== run.bytes) return false;
+    const f = run.source as OpenFile;
+    if (f.dropped || this.files.get(run.path) !== f || into.length !== run.bytes) return false;
     const got = await this.readAt(run.path, f, into, run.at);
     if (got === 'same') this.used(run.path, f);
     return got === 'same';
@@ -133,7 +140,9 @@ export class LocalBlocks {
     offset: number | null,
     into?: Uint8Array,
   ): Promise<Uint8Array | null> {
-    const f = await this.openFile(path);
+    // Dropped by another read since it was opened (that read found it changed): open again.
+    let f = await this.openFile(path);
+    if (f?.dropped) f = await this.openFile(path);
     if (!f) return null;
     const at = f.trusted.get(hex) ?? offset;
     if (at === null || at === undefined) return null;
@@ -156,6 +165,8 @@ export class LocalBlocks {
     into: Uint8Array,
     at: number,
   ): Promise<'same' | 'changed' | 'short' | 'failed'> {
+    if (f.dropped) return 'failed';
+    f.users++;
     try {
       for (let got = 0; got < into.length; ) {
         const n = await f.handle.read(into, got, into.length - got, at + got);
@@ -163,22 +174,28 @@ export class LocalBlocks {
         got += n;
       }
       if (sameStat(await f.handle.stat(), f.stat)) return 'same';
-      this.drop(path);
+      this.drop(path, f);
       return 'changed';
     } catch {
-      this.drop(path);
+      this.drop(path, f);
       return 'failed';
+    } finally {
+      this.release(f);
     }
   }
 
   /** The open file still has the stat it was opened with; else it is dropped. */
   private async unchanged(path: string, f: OpenFile): Promise<boolean> {
+    if (f.dropped) return false;
+    f.users++;
     try {
       if (sameStat(await f.handle.stat(), f.stat)) return true;
     } catch {
       // unreadable: dropped below
+    } finally {
+      this.release(f);
     }
-    this.drop(path);
+    this.drop(path, f);
     return false;
   }
 
@@ -212,7 +229,14 @@ export class LocalBlocks {
       return null;
     }
     const entry = this.store.getFile(path);
-    const f: OpenFile = { handle, stat, trusted: trustedBlocks(stat, entry), usedMs: this.env.now() };
+    const f: OpenFile = {
+      handle,
+      stat,
+      trusted: trustedBlocks(stat, entry),
+      usedMs: this.env.now(),
+      users: 0,
+      dropped: false,
+    };
     this.files.set(path, f);
     if (this.files.size > MAX_OPEN) this.evictOldest();
     this.armSweeper();
@@ -237,11 +261,30 @@ export class LocalBlocks {
     if (!oldest.done) this.drop(oldest.value);
   }
 
-  private drop(path: string): void {
+  /**
+   * Forget the file open at `path` (only if it is still `which`, when given: a read through
+   * a handle dropped meanwhile must not drop the one opened since). Its handle is closed
+   * once no read is under way through it: closed under a read, that read failed, and a
+   * block the file holds was reported missing (and its transfer failed).
+   */
+  private drop(path: string, which?: OpenFile): void {
     const f = this.files.get(path);
-    if (!f) return;
+    if (!f || (which && f !== which)) {
+      if (which && !which.dropped) this.retire(which);
+      return;
+    }
     this.files.delete(path);
-    f.handle.close().catch(() => {});
+    this.retire(f);
+  }
+
+  private retire(f: OpenFile): void {
+    f.dropped = true;
+    if (f.users === 0) f.handle.close().catch(() => {});
+  }
+
+  private release(f: OpenFile): void {
+    f.users--;
+    if (f.dropped && f.users === 0) f.handle.close().catch(() => {});
   }
 
   private armSweeper(): void {

@@ -4,9 +4,10 @@
 // file this node does not sync.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import type { FileSystem } from '../../src/fs/types.ts';
 import { BlockServer } from '../../src/node/block-server.ts';
 import { sha256 } from '../../src/node/content.ts';
 import { LocalBlocks } from '../../src/node/local-blocks.ts';
@@ -119,6 +120,64 @@ test('a file open for serving is judged by its newest index entry, not the one i
     const r = await reply(server, runRequest(nextBlocks.slice(4, 12)));
     assert.equal(r.missing, false, 'the new blocks are served as a run');
     assert.ok(Buffer.from(r.data).equals(next.subarray(4 * BLOCK, 12 * BLOCK)));
+  } finally {
+    local.close();
+  }
+});
+
+test('a file replaced under its name (a save through a temp file) is served from the new file', async () => {
+  const { root, fs, store, blocks, local, server } = await setup();
+  try {
+    assert.equal((await reply(server, runRequest(blocks.slice(0, 4)))).missing, false);
+    // Saved the way editors save while the old file is still open from that reply: the old
+    // file's stat never changes, only the name now leads to another one.
+    const next = randomBytes(16 * BLOCK);
+    writeFileSync(join(root, 'f.new'), next);
+    renameSync(join(root, 'f.new'), join(root, 'f'));
+    const nextBlocks = blocksOf(next);
+    await indexFile(fs, store, 'f', contentOf(next, nextBlocks));
+    const run = await reply(server, runRequest(nextBlocks.slice(4, 12)));
+    assert.equal(run.missing, false, 'the new blocks are served as a run');
+    assert.ok(Buffer.from(run.data).equals(next.subarray(4 * BLOCK, 12 * BLOCK)));
+    const one = await reply(server, { ...runRequest([nextBlocks[13]!]), runLengths: [] });
+    assert.equal(one.missing, false, 'and one by one');
+    assert.ok(Buffer.from(one.data).equals(next.subarray(13 * BLOCK, 14 * BLOCK)));
+  } finally {
+    local.close();
+  }
+});
+
+test('blocks asked for side by side while their file changes are each served', async () => {
+  const { root, fs, store, blocks } = await setup();
+  // Reads that wait a turn (as those on the thread pool do, from a cold file): several are
+  // under way when the first of them finds the file changed and lets its handle go.
+  const slowFs: FileSystem = Object.create(fs);
+  slowFs.openRead = async (path) => {
+    const h = await fs.openRead(path);
+    return {
+      read: async (...a) => {
+        await new Promise((r) => setImmediate(r));
+        return h.read(...a);
+      },
+      stat: () => h.stat(),
+      close: () => h.close(),
+    };
+  };
+  const local = new LocalBlocks(slowFs, store, realEnv);
+  const server = new BlockServer(local, realEnv);
+  try {
+    assert.equal((await reply(server, runRequest(blocks.slice(0, 4)))).missing, false);
+    // Edited in place, not recorded yet.
+    const next = randomBytes(16 * BLOCK);
+    writeFileSync(join(root, 'f'), next);
+    const nextBlocks = blocksOf(next);
+    const replies = await Promise.all(
+      nextBlocks.map((b, i) => reply(server, { ...runRequest([b], 'f', 100 + i), runLengths: [] })),
+    );
+    replies.forEach((r, i) => {
+      assert.equal(r.missing, false, `block ${i}`);
+      assert.ok(Buffer.from(r.data).equals(next.subarray(i * BLOCK, (i + 1) * BLOCK)));
+    });
   } finally {
     local.close();
   }

@@ -124,6 +124,27 @@ test('a file changed under a run: its blocks are verified one by one', async () 
   }
 });
 
+test('a run is read only through the open file that vouched for it, not one opened since', async () => {
+  const old = randomBytes(64 * 1024);
+  const { root, fs, store, local } = await setup(old);
+  try {
+    const content = contentOf(old);
+    const run = await local.trustedRun(content.blocks, 0, ['f'], 1 << 20);
+    assert.equal(run?.count, 16);
+    // Rewritten and recorded meanwhile, and opened again by another read that noticed.
+    const other = randomBytes(64 * 1024);
+    writeFileSync(join(root, 'f'), other);
+    await indexFile(fs, store, 'f', contentOf(other));
+    assert.equal(await local.read(content.blocks[0]!, ['f']), null, 'the old block is gone');
+    assert.ok(await local.trustedRun(contentOf(other).blocks, 0, ['f'], 1 << 20), 'the new file is open');
+    // The run was vouched for by the old entry: its offsets say nothing about the new bytes.
+    const buf = new Uint8Array(run!.bytes);
+    assert.equal(await local.readRun(run!, buf), false);
+  } finally {
+    local.close();
+  }
+});
+
 test('blocks the old file does not hold in order are not a run', async () => {
   const old = randomBytes(32 * 1024);
   const { local } = await setup(old);
