@@ -11,6 +11,7 @@ import { channelBinding } from './auth.ts';
 import { CloseCode, closeReason, NetError } from './errors.ts';
 import { type Authenticated, Handshake, type LocalIdentity, type Refusal, refusal } from './handshake.ts';
 import { Keepalive } from './keepalive.ts';
+import { LinkWriter } from './link-writer.ts';
 import type { PeerInfo, PeerLink } from './types.ts';
 
 export interface LinkConfig {
@@ -78,8 +79,7 @@ export class WsLink implements PeerLink {
   /** When the link was handed to the core (-1: not yet, or never). */
   private linkedAt = -1;
   private ended = false;
-  private pending = 0;
-  private drainers: (() => void)[] = [];
+  private readonly writer: LinkWriter;
   private lastError: Error | null = null;
   private handshakeBytes = 0;
   private readonly unguard: () => void;
@@ -88,7 +88,7 @@ export class WsLink implements PeerLink {
 
   constructor(
     readonly ws: WebSocket,
-    private readonly raw: Duplex | null,
+    raw: Duplex | null,
     outbound: boolean,
     address: string,
     private readonly cfg: LinkConfig,
@@ -100,6 +100,7 @@ export class WsLink implements PeerLink {
       resolveClosed = r;
     });
     this.handshake = new Handshake(cfg.local, outbound, cfg.env.random(32), channelBinding(raw));
+    this.writer = new LinkWriter(ws, raw, cfg.lowWaterBytes, () => this.activity++);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => this.activity++);
     ws.on('ping', () => this.activity++);
@@ -126,7 +127,7 @@ export class WsLink implements PeerLink {
   }
 
   get bufferedBytes(): number {
-    return this.pending;
+    return this.writer.pending;
   }
 
   get isLinked(): boolean {
@@ -153,12 +154,11 @@ export class WsLink implements PeerLink {
       );
     }
     this.sendRaw(bytes, onSent);
-    return this.pending <= this.cfg.highWaterBytes;
+    return this.writer.pending <= this.cfg.highWaterBytes;
   }
 
   drained(): Promise<void> {
-    if (this.ended || this.pending <= this.cfg.lowWaterBytes) return Promise.resolve();
-    return new Promise((resolve) => this.drainers.push(resolve));
+    return this.writer.drained(this.ended);
   }
 
   close(reason: string, code: number = CloseCode.Normal): void {
@@ -186,42 +186,8 @@ export class WsLink implements PeerLink {
     this.keepalive?.probe(timeoutMs);
   }
 
-  private corked = false;
-
   private sendRaw(bytes: Uint8Array, onSent?: () => void): void {
-    const n = bytes.length;
-    this.pending += n;
-    this.corkUntilNextTick();
-    // The callback runs once the bytes are handed to the kernel (or the write failed):
-    // that is our drain signal, no polling. Progress while backlogged also proves the peer
-    // is reading (TCP acks).
-    this.ws.send(bytes, { binary: true }, () => {
-      onSent?.();
-      if (this.pending >= this.cfg.lowWaterBytes) this.activity++;
-      this.pending -= n;
-      if (this.pending <= this.cfg.lowWaterBytes && this.drainers.length > 0) this.wakeDrainers();
-    });
-  }
-
-  /**
-   * Frames sent in one turn of the event loop (a burst of block requests or replies) reach
-   * the kernel in one write: each socket write costs a syscall and a wake-up of the peer.
-   */
-  private corkUntilNextTick(): void {
-    const socket = this.raw;
-    if (this.corked || !socket) return;
-    this.corked = true;
-    socket.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      socket.uncork();
-    });
-  }
-
-  private wakeDrainers(): void {
-    const waiting = this.drainers;
-    this.drainers = [];
-    for (const resolve of waiting) resolve();
+    this.writer.write(bytes, onSent);
   }
 
   private onMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
@@ -335,7 +301,7 @@ export class WsLink implements PeerLink {
     this.handshakeTimer?.cancel();
     this.handshakeTimer = null;
     this.keepalive?.stop();
-    this.wakeDrainers();
+    this.writer.wakeAll();
     const linked = this.isLinked;
     const upMs = linked ? this.cfg.env.now() - this.linkedAt : 0;
     this.hooks.ended(this, { ...end, linked, upMs });
