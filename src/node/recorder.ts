@@ -8,26 +8,24 @@
 //  - a new version's history is the history of what the disk showed at that path, plus
 //    its own dot, minus this replica's other live versions of the path (see vector.ts).
 import { tick } from '../clock/hlc.ts';
-import { joinAll, sameDot, withDot, without } from '../clock/vector.ts';
+import { sameDot, withDot, without } from '../clock/vector.ts';
 import { pathDepth as depth, isWithin, joinPath } from '../fs/paths.ts';
 import { K } from '../log/keys.ts';
 import type { Store } from '../log/store.ts';
 import type { Txn } from '../log/txn.ts';
-import { isTombstone } from '../model/version.ts';
 import {
   blankOperation,
-  type Clock,
   type Dot,
   EntryType,
   type FileEntry,
   Kind,
   type Operation,
   type RenameEntry,
-  type Version,
 } from '../proto/types.ts';
-import { type Ingested, ingest, versionFromOp } from './ingest.ts';
+import { type Ingested, ingest } from './ingest.ts';
 import { type CommitOracle, layoutOf } from './layout.ts';
 import { dirMode, entryOf, type Observation, showsVersion, statMatches } from './observe.ts';
+import { PathHistory } from './path-history.ts';
 
 export const FORMAT = 1;
 
@@ -54,7 +52,11 @@ export class Recorder {
   /** Synced paths the last record() call touched: the reconciler should look at them. */
   unsettled = new Set<string>();
 
-  constructor(private readonly ctx: RecorderContext) {}
+  private readonly history: PathHistory;
+
+  constructor(private readonly ctx: RecorderContext) {
+    this.history = new PathHistory(ctx.store);
+  }
 
   async record(txn: Txn, batch: RecordBatch): Promise<Ingested[]> {
     const out: Ingested[] = [];
@@ -140,27 +142,30 @@ export class Recorder {
     const origin = this.ctx.store.origin;
     for (const [p, e] of moved) {
       const rel = p === from ? '' : p.slice(from.length + 1);
-      const shown = e.version ? this.versionAt(txn, p, e.version) : null;
+      const shown = e.version ? this.history.versionAt(txn, p, e.version) : null;
       const target = joinPath(to, rel);
       // The moved version's history covers whatever its origin had seen, on any path: at
       // the target it must not cover versions the user did not see there (conflict copies
       // of the target, say); only the one shown at the target is replaced knowingly.
       const fromClock = without(
-        shown ? shown.clock : this.tombstoneClock(txn, p),
-        this.unseenAt(txn, target, txn.getFile(target)),
+        shown ? shown.clock : this.history.tombstoneClock(txn, p),
+        this.history.unseenAt(txn, target, txn.getFile(target)),
       );
       entries.push({
         path: rel,
         kind:
           e.type === EntryType.File ? Kind.Put : e.type === EntryType.Directory ? Kind.Mkdir : Kind.Symlink,
         fromClock,
-        toClock: this.shownClock(txn, target, txn.getFile(target)),
+        toClock: this.history.shownClock(txn, target, txn.getFile(target)),
         mode: e.mode,
         mtimeMs: e.mtimeMs,
         content: e.type === EntryType.File ? e.content : null,
         link: e.link,
       });
-      except.push(...this.ownSiblings(txn, p, shown?.dot ?? null), ...this.ownSiblings(txn, target, null));
+      except.push(
+        ...this.history.ownSiblings(txn, p, shown?.dot ?? null),
+        ...this.history.ownSiblings(txn, target, null),
+      );
     }
     const dot = { origin, seq };
     const op = this.op(txn, {
@@ -202,7 +207,7 @@ export class Recorder {
       txn.setFile(obs.path, entryOf(obs, headPath, placed.version?.dot ?? null));
       return null;
     }
-    const shown = entry?.version ? this.versionAt(txn, headPath, entry.version) : null;
+    const shown = entry?.version ? this.history.versionAt(txn, headPath, entry.version) : null;
     if (entry && entry.type === EntryType.Directory && s.kind === 'dir') {
       // A folder stays the same version unless the user changed its permissions (its times
       // change with its contents); one the state only implies gets a version of its own then.
@@ -227,10 +232,10 @@ export class Recorder {
       s.kind === 'file' ? (chmodOnly ? Kind.Chmod : Kind.Put) : s.kind === 'dir' ? Kind.Mkdir : Kind.Symlink;
     const seq = txn.held(this.ctx.store.origin) + 1;
     const dot = { origin: this.ctx.store.origin, seq };
-    const base = shown ? shown.clock : this.shownClock(txn, headPath, null);
+    const base = shown ? shown.clock : this.history.shownClock(txn, headPath, null);
     const op = this.op(txn, {
       seq,
-      clock: withDot(base, dot, this.ownSiblings(txn, headPath, shown?.dot ?? null)),
+      clock: withDot(base, dot, this.history.ownSiblings(txn, headPath, shown?.dot ?? null)),
       path: headPath,
       kind,
       mode: s.kind === 'dir' ? s.mode & 0o7777 : s.mode & 0o777,
@@ -246,7 +251,7 @@ export class Recorder {
   private async recordGone(txn: Txn, path: string, entry: FileEntry): Promise<Ingested | null> {
     txn.setFile(path, null);
     const headPath = entry.headPath;
-    const shown = entry.version ? this.versionAt(txn, headPath, entry.version) : null;
+    const shown = entry.version ? this.history.versionAt(txn, headPath, entry.version) : null;
     // Gone because the version it showed now belongs elsewhere (a crash between moving a
     // loser aside and writing the winner)? Then nobody deleted anything; the reconciler
     // puts back whatever belongs here.
@@ -262,10 +267,10 @@ export class Recorder {
     if (!placedHere || movedAway) return null;
     const seq = txn.held(this.ctx.store.origin) + 1;
     const dot = { origin: this.ctx.store.origin, seq };
-    const base = shown ? shown.clock : this.shownClock(txn, headPath, null);
+    const base = shown ? shown.clock : this.history.shownClock(txn, headPath, null);
     const op = this.op(txn, {
       seq,
-      clock: withDot(base, dot, this.ownSiblings(txn, headPath, shown?.dot ?? null)),
+      clock: withDot(base, dot, this.history.ownSiblings(txn, headPath, shown?.dot ?? null)),
       path: headPath,
       kind: entry.type === EntryType.Directory ? Kind.Rmdir : Kind.Delete,
     });
@@ -279,43 +284,6 @@ export class Recorder {
     const hlc = tick(txn.lastHlc, this.ctx.now());
     txn.setHlc(hlc);
     return { ...blankOperation(), format: FORMAT, origin: this.ctx.store.origin, hlc, ...fields };
-  }
-
-  /** A version of a path by dot: live in its head, or recovered from the log. */
-  private versionAt(txn: Txn, headPath: string, dot: Dot): Version | null {
-    const live = txn.getHead(headPath)?.versions.find((v) => sameDot(v.dot, dot));
-    if (live) return live;
-    const logged = this.ctx.store.getOp(dot);
-    return logged ? versionFromOp(logged.op, headPath) : null;
-  }
-
-  /** What a path with this index entry showed: its version's history, or its tombstones'. */
-  private shownClock(txn: Txn, headPath: string, entry: FileEntry | null): Clock {
-    if (entry?.version && entry.headPath === headPath) {
-      const v = this.versionAt(txn, headPath, entry.version);
-      if (v) return v.clock;
-    }
-    return this.tombstoneClock(txn, headPath);
-  }
-
-  private tombstoneClock(txn: Txn, headPath: string): Clock {
-    const versions = txn.getHead(headPath)?.versions ?? [];
-    return joinAll(versions.filter(isTombstone).map((v) => v.clock));
-  }
-
-  /** Live versions of a path other than the one the disk shows there (by its index entry). */
-  private unseenAt(txn: Txn, headPath: string, entry: FileEntry | null): Dot[] {
-    const shown = entry?.headPath === headPath ? entry.version : null;
-    const versions = txn.getHead(headPath)?.versions ?? [];
-    return versions.filter((v) => !isTombstone(v) && !sameDot(v.dot, shown)).map((v) => v.dot);
-  }
-
-  /** Our own live versions of a path other than the one shown: the new version must not cover them. */
-  private ownSiblings(txn: Txn, headPath: string, shown: Dot | null): Dot[] {
-    const versions = txn.getHead(headPath)?.versions ?? [];
-    return versions
-      .filter((v) => v.dot.origin === this.ctx.store.origin && !sameDot(v.dot, shown) && !isTombstone(v))
-      .map((v) => v.dot);
   }
 
   private async indexedUnder(txn: Txn, dir: string): Promise<[string, FileEntry][]> {
