@@ -10,14 +10,9 @@ import { Txn } from '../log/txn.ts';
 import { EntryType } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import { BlockedHeads } from './blocked-heads.ts';
-import { type ContentAssembler, ContentUnavailableError } from './content.ts';
-import {
-  DiskSteps,
-  type DiskStepsOptions,
-  isLink,
-  LocalChangeError,
-  type ReconcileStats,
-} from './disk-steps.ts';
+import type { ContentAssembler } from './content.ts';
+import { DiskSteps, type DiskStepsOptions, isLink, type ReconcileStats } from './disk-steps.ts';
+import { actionHead, actionPath, FirstSeen, failureOutcome, sourcesOf } from './failure-rules.ts';
 import { FileWriter, type Transfer } from './file-writer.ts';
 import { type CommitOracle, layoutOf } from './layout.ts';
 import { type Action, plan, type Slot } from './plan.ts';
@@ -45,7 +40,7 @@ export class Reconciler {
   private readonly quickRetried = new Set<string>();
   private retrying = new Map<string, number>();
   /** Failures already logged at warn level (path and error). */
-  private readonly warned = new Set<string>();
+  private readonly warned = new FirstSeen(1000);
   /** Heads waiting for the detector to record a change the user made under them. */
   private readonly blocked = new BlockedHeads();
   private running: Promise<void> | null = null;
@@ -287,38 +282,25 @@ export class Reconciler {
   }
 
   private failed(a: Action, err: unknown, replan: Set<string>, mismatched: string[]): void {
-    const path = a.kind === 'move' || a.kind === 'moveDir' ? a.to : a.path;
-    if (err instanceof LocalChangeError) {
-      // Like a mismatch: wait until the detector has recorded what the user did to the folder.
-      mismatched.push(path, err.path);
+    const path = actionPath(a);
+    const head = actionHead(a);
+    const outcome = failureOutcome(err, path, !this.quickRetried.has(head));
+    if (outcome.kind === 'mismatch') {
+      mismatched.push(...outcome.paths);
       return;
     }
-    const head = 'headPath' in a ? a.headPath : a.expect.headPath;
-    if (a.kind === 'move' || a.kind === 'moveDir') replan.add(a.expect.headPath); // the source must still be dealt with
-    if (a.kind === 'moveDir') for (const c of a.children) replan.add(c.headPath).add(c.expect.headPath);
-    if (err instanceof ContentUnavailableError) {
-      this.park(head);
-      return;
-    }
-    const code = (err as { code?: string }).code ?? '';
-    const ordering =
-      code === 'ERR_NOT_FOUND' || code === 'ERR_EXISTS' || code === 'ERR_NOT_EMPTY' || code === 'ERR_PARENT';
-    if (ordering && !this.quickRetried.has(head)) {
-      // Most likely an ordering effect within the batch: one more round sorts it out.
+    for (const h of sourcesOf(a)) replan.add(h);
+    if (outcome.kind === 'again') {
       this.quickRetried.add(head);
       replan.add(head);
       return;
     }
-    const error = (err as Error).message ?? code;
-    // Every retry (each peer connection triggers one) fails the same way until something
-    // changes: say it once at warn level, the repeats at debug level.
-    const key = `${path}\0${error}`;
-    const repeat = this.warned.has(key);
-    if (!repeat) {
-      if (this.warned.size >= 1000) this.warned.clear();
-      this.warned.add(key);
+    if (outcome.kind === 'retry') {
+      // Every retry (each peer connection triggers one) fails the same way until something
+      // changes: said once at warn level, the repeats at debug level.
+      const level = this.warned.first(`${path}\0${outcome.error}`) ? 'warn' : 'debug';
+      this.o.logger[level]('cannot update; will retry', { path, action: a.kind, error: outcome.error });
     }
-    this.o.logger[repeat ? 'debug' : 'warn']('cannot update; will retry', { path, action: a.kind, error });
     this.park(head);
   }
 
