@@ -108,44 +108,38 @@ test('one block is still served by its hash', async () => {
   }
 });
 
-test('a file open for serving is judged by its newest index entry, not the one it was opened with', async () => {
-  const { root, fs, store, blocks, local, server } = await setup();
-  try {
-    assert.equal((await reply(server, runRequest(blocks.slice(0, 4)))).missing, false);
-    // Edited here, and the edit recorded, while the file is still open from that reply.
-    const next = randomBytes(16 * BLOCK);
-    writeFileSync(join(root, 'f'), next);
-    const nextBlocks = blocksOf(next);
-    await indexFile(fs, store, 'f', contentOf(next, nextBlocks));
-    const r = await reply(server, runRequest(nextBlocks.slice(4, 12)));
-    assert.equal(r.missing, false, 'the new blocks are served as a run');
-    assert.ok(Buffer.from(r.data).equals(next.subarray(4 * BLOCK, 12 * BLOCK)));
-  } finally {
-    local.close();
-  }
-});
-
-test('a file replaced under its name (a save through a temp file) is served from the new file', async () => {
-  const { root, fs, store, blocks, local, server } = await setup();
-  try {
-    assert.equal((await reply(server, runRequest(blocks.slice(0, 4)))).missing, false);
-    // Saved the way editors save while the old file is still open from that reply: the old
-    // file's stat never changes, only the name now leads to another one.
-    const next = randomBytes(16 * BLOCK);
-    writeFileSync(join(root, 'f.new'), next);
-    renameSync(join(root, 'f.new'), join(root, 'f'));
-    const nextBlocks = blocksOf(next);
-    await indexFile(fs, store, 'f', contentOf(next, nextBlocks));
-    const run = await reply(server, runRequest(nextBlocks.slice(4, 12)));
-    assert.equal(run.missing, false, 'the new blocks are served as a run');
-    assert.ok(Buffer.from(run.data).equals(next.subarray(4 * BLOCK, 12 * BLOCK)));
-    const one = await reply(server, { ...runRequest([nextBlocks[13]!]), runLengths: [] });
-    assert.equal(one.missing, false, 'and one by one');
-    assert.ok(Buffer.from(one.data).equals(next.subarray(13 * BLOCK, 14 * BLOCK)));
-  } finally {
-    local.close();
-  }
-});
+// Edited in place, or saved the way editors save (a new file renamed over it), and the edit
+// recorded, while the file is still open from an earlier reply.
+const edits: [string, (root: string, next: Uint8Array) => void][] = [
+  ['edited in place', (root, next) => writeFileSync(join(root, 'f'), next)],
+  [
+    'replaced through a temp file',
+    (root, next) => {
+      writeFileSync(join(root, 'f.new'), next);
+      renameSync(join(root, 'f.new'), join(root, 'f'));
+    },
+  ],
+];
+for (const [how, edit] of edits) {
+  test(`a file open for serving and then ${how} is judged by its newest index entry`, async () => {
+    const { root, fs, store, blocks, local, server } = await setup();
+    try {
+      assert.equal((await reply(server, runRequest(blocks.slice(0, 4)))).missing, false);
+      const next = randomBytes(16 * BLOCK);
+      edit(root, next);
+      const nextBlocks = blocksOf(next);
+      await indexFile(fs, store, 'f', contentOf(next, nextBlocks));
+      const run = await reply(server, runRequest(nextBlocks.slice(4, 12)));
+      assert.equal(run.missing, false, 'the new blocks are served as a run');
+      assert.ok(Buffer.from(run.data).equals(next.subarray(4 * BLOCK, 12 * BLOCK)));
+      const one = await reply(server, { ...runRequest([nextBlocks[13]!]), runLengths: [] });
+      assert.equal(one.missing, false, 'and one by one');
+      assert.ok(Buffer.from(one.data).equals(next.subarray(13 * BLOCK, 14 * BLOCK)));
+    } finally {
+      local.close();
+    }
+  });
+}
 
 test('blocks asked for side by side while their file changes are each served', async () => {
   const { root, fs, store, blocks } = await setup();
