@@ -4,7 +4,7 @@
 // verified against its SHA-256 before it is written; memory stays bounded by a window of
 // blocks in flight, so multi-GB files stream.
 import { createHash } from 'node:crypto';
-import { READ_SKEW } from '../fs/hash-pipeline.ts';
+import { INLINE_MAX, READ_SKEW } from '../fs/hash-pipeline.ts';
 import type { FileSystem, TempFile } from '../fs/types.ts';
 import type { LoggedOp, Store } from '../log/store.ts';
 import { sameContent } from '../model/version.ts';
@@ -88,6 +88,10 @@ export function loggedOpReader(
 export function withLoggedBytes(version: Version, getOp: (dot: Dot) => LoggedOp | null): Content | null {
   const c = version.content;
   if (!c || c.size === 0 || c.inlineData.length === c.size) return c;
+  // Only files this small have their bytes in their operation (a peer inlining more is
+  // within the protocol, and is fetched like any other): reading and decoding every larger
+  // file's operation from the log found nothing (a 512 MiB file's lists ~6,700 blocks).
+  if (c.size > INLINE_MAX) return c;
   const logged = getOp(version.dot)?.op.content ?? null;
   if (!logged || logged.inlineData.length !== c.size || !sameContent(logged, c)) return c;
   return { ...c, inlineData: logged.inlineData };

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
+import { INLINE_MAX } from '../../src/fs/hash-pipeline.ts';
 import type { TempFile } from '../../src/fs/types.ts';
 import {
   type BlockFetcher,
@@ -297,9 +298,13 @@ test('a version stored without its inline bytes gets them back from the operatio
   );
   assert.equal(withLoggedBytes(version(hashed), reader), hashed);
   assert.deepEqual(warned, ['cannot read x']);
-  // Content that has its bytes, or none to have, is not looked up.
+  // Content that has its bytes, or none to have, is not looked up; nor is a file too large
+  // to carry its bytes in its operation (INLINE_MAX): every 4 KiB file of a burst, every
+  // edit of a large file, read and decoded its operation for nothing.
   assert.equal(withLoggedBytes(version(full), damaged), full);
   assert.equal(withLoggedBytes(version(null), damaged), null);
+  const larger = contentOf(randomBytes(INLINE_MAX + 1));
+  assert.equal(withLoggedBytes(version(larger), damaged), larger);
   // And the inline path writes those bytes without asking any peer.
   const tmp = memoryTemp(data.length);
   const remote = new ManualFetcher();
