@@ -127,7 +127,7 @@ export class LocalBlocks {
    */
   async readRun(run: TrustedRun, into: Uint8Array): Promise<boolean> {
     const f = run.source as OpenFile;
-    if (f.dropped || this.files.get(run.path) !== f || into.length !== run.bytes) return false;
+    if (f.dropped || into.length !== run.bytes) return false;
     const got = await this.readAt(run.path, f, into, run.at);
     if (got === 'same') this.used(run.path, f);
     return got === 'same';
@@ -269,15 +269,8 @@ export class LocalBlocks {
    */
   private drop(path: string, which?: OpenFile): void {
     const f = this.files.get(path);
-    if (!f || (which && f !== which)) {
-      if (which && !which.dropped) this.retire(which);
-      return;
-    }
+    if (!f || (which && f !== which)) return; // (an open file leaves the map only by being dropped)
     this.files.delete(path);
-    this.retire(f);
-  }
-
-  private retire(f: OpenFile): void {
     f.dropped = true;
     if (f.users === 0) f.handle.close().catch(() => {});
   }
