@@ -19,6 +19,7 @@ import { lsyncd } from './rivals/lsyncd.ts';
 import { resonate } from './rivals/resonate.ts';
 import { syncthing } from './rivals/syncthing.ts';
 import type { System } from './rivals/types.ts';
+import { useProxy, type WireMethod, wireMethod } from './rivals/wire-count.ts';
 import { bigfile } from './scenarios/bigfile.ts';
 import { deleteFile } from './scenarios/delete.ts';
 import { files } from './scenarios/files.ts';
@@ -117,6 +118,11 @@ async function profilePass(missed: string[], scenarios: Scenario[], ctx: Ctx, da
   return profiles;
 }
 
+const WIRE_TEXT: Record<WireMethod, string> = {
+  nft: 'nftables counters on the ports (payload: IP bytes less 52 B of headers per packet)',
+  proxy: 'counting proxies relaying each link (payload bytes)',
+};
+
 async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2));
   if (o.help) {
@@ -124,6 +130,7 @@ async function main(): Promise<number> {
     return 0;
   }
   installSignalHandlers();
+  useProxy(o.proxy);
   const started = Date.now();
   const date = new Date().toISOString();
   const sizes = sizesFor(o.mode);
@@ -156,6 +163,7 @@ async function main(): Promise<number> {
   console.log(`\nresonate bench, ${o.mode} mode, ${date}`);
   console.log(`${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB, Linux ${m.kernel}, ${m.disk}, node ${m.node}`);
   console.log(`load average before ${loadBefore.join(' ')}, after ${load().join(' ')}`);
+  console.log(`wire bytes: ${WIRE_TEXT[wireMethod()]}`);
   console.log(`versions: ${infos.map((i) => `${i.label} ${i.version ?? `(${i.skipped})`}`).join('; ')}\n`);
   console.log(renderTable(grid, 'resonate', columns, sizes));
   console.log('\nratio = rival / resonate (×3 = the rival needs three times as much)');
@@ -179,6 +187,7 @@ async function main(): Promise<number> {
     durationS: Math.round((Date.now() - started) / 1000),
     machine: m,
     load: { before: loadBefore, after: load() },
+    wire: wireMethod(),
     sizes,
     systems: infos,
     scenarios: grid,

@@ -14,6 +14,8 @@ export interface Options {
   profile: boolean;
   /** Where results go (default bench/results). */
   outDir: string | null;
+  /** Count bytes with relaying proxies even where nftables counters are usable. */
+  proxy: boolean;
   help: boolean;
 }
 
@@ -25,7 +27,8 @@ export const USAGE = `npm run bench -- [--quick | --full] [--only ID[,ID]] [--no
   --rivals      pick rivals: syncthing, syncthing10, rsync, lsyncd, unison
   --profile     re-run the scenarios that miss a target (or those given with --only) with our
                 daemons under the CPU profiler; summary printed, .cpuprofile files kept
-  --out DIR     write results there instead of bench/results`;
+  --out DIR     write results there instead of bench/results
+  --proxy       count bytes on the wire with relaying proxies even as root with nft installed`;
 
 const list = (v: string[] | undefined) =>
   (v ?? [])
@@ -44,6 +47,7 @@ export function parseOptions(argv: string[]): Options {
       rivals: { type: 'string', multiple: true },
       profile: { type: 'boolean' },
       out: { type: 'string' },
+      proxy: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -56,6 +60,7 @@ export function parseOptions(argv: string[]): Options {
     rivals: v['no-rivals'] ? null : list(v.rivals),
     profile: v.profile === true,
     outDir: v.out ?? null,
+    proxy: v.proxy === true,
     help: v.help === true,
   };
 }

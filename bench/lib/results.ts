@@ -1,6 +1,7 @@
 // The JSON record of a run: bench/results/<date>.json and bench/results/latest.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WireMethod } from '../rivals/wire-count.ts';
 import type { SystemResult } from './figures.ts';
 import type { Machine } from './machine.ts';
 import type { Verdict } from './metrics.ts';
@@ -35,6 +36,8 @@ export interface Results {
   machine: Machine;
   /** Load average before and after: other work on the machine makes latencies worse. */
   load: { before: number[]; after: number[] };
+  /** How bytes on the wire were counted (bench/rivals/wire-count.ts). */
+  wire: WireMethod;
   sizes: Sizes;
   systems: SystemInfo[];
   /** scenario id -> system id -> figures */

@@ -1,13 +1,13 @@
 // The classic one-way "inotify + rsync": inotifywait -m -r on side a, and on every event an
-// `rsync -a --delete a/ rsync://proxy/bench/` - coalesced, so events that arrive while one
+// `rsync -a --delete a/ rsync://127.0.0.1/bench/` - coalesced, so events that arrive while one
 // rsync runs cause exactly one more run (a per-event rsync would be far slower with 5,000
 // files). The small driver loop runs inside the bench process and is not counted in RSS.
 import { makeTempDir } from '../../test/harness/tmp.ts';
 import { Proc, run } from '../lib/procs.ts';
 import { MemGroup } from '../lib/rss.ts';
-import { proxyOneWay } from './proxy-pair.ts';
 import { MODULE, rsyncVersion, startRsyncd } from './rsyncd.ts';
 import type { Pair, System } from './types.ts';
+import { countOneWay } from './wire-count.ts';
 
 export const inotifyRsync: System = {
   id: 'rsync',
@@ -23,7 +23,7 @@ export const inotifyRsync: System = {
     const a = await makeTempDir('bench-rs-a');
     const b = await makeTempDir('bench-rs-b');
     const rsyncd = await startRsyncd(b);
-    const proxy = await proxyOneWay(rsyncd.port);
+    const wire = await countOneWay(rsyncd.port);
     const clients = new Set<number>();
     let running = false;
     let dirty = false;
@@ -33,7 +33,7 @@ export const inotifyRsync: System = {
         '-a',
         '--delete',
         `${a}/`,
-        `rsync://127.0.0.1:${proxy.toB}/${MODULE}/`,
+        `rsync://127.0.0.1:${wire.toB}/${MODULE}/`,
       ]);
       clients.add(p.pid);
       await p.done;
@@ -67,7 +67,7 @@ export const inotifyRsync: System = {
       stopped = true;
       await watcher.stop();
       await rsyncd.proc.stop();
-      await proxy.close();
+      await wire.close();
     };
     try {
       await watcher.waitForLine(/Watches established/, 30_000);
@@ -86,8 +86,8 @@ export const inotifyRsync: System = {
       b,
       twoWay: false,
       ignored: () => false,
-      bytes: () => proxy.bytes(),
-      resetBytes: () => proxy.reset(),
+      bytes: () => wire.bytes(),
+      resetBytes: () => wire.reset(),
       memA,
       memB,
       stop: async () => {

@@ -1,13 +1,13 @@
 // lsyncd (one-way): its default.rsync layer on side a with no extra delay, pushing to the
-// same rsync daemon as inotify+rsync does, through the counting proxy.
+// same rsync daemon as inotify+rsync does, its bytes counted the same way.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from '../../test/harness/tmp.ts';
 import { Proc, run } from '../lib/procs.ts';
 import { MemGroup } from '../lib/rss.ts';
-import { proxyOneWay } from './proxy-pair.ts';
 import { MODULE, startRsyncd } from './rsyncd.ts';
 import type { Pair, System } from './types.ts';
+import { countOneWay } from './wire-count.ts';
 
 export const lsyncd: System = {
   id: 'lsyncd',
@@ -24,17 +24,17 @@ export const lsyncd: System = {
     const b = await makeTempDir('bench-ls-b');
     const etc = await makeTempDir('bench-ls-etc');
     const rsyncd = await startRsyncd(b);
-    const proxy = await proxyOneWay(rsyncd.port);
+    const wire = await countOneWay(rsyncd.port);
     const conf = join(etc, 'lsyncd.lua');
     await writeFile(
       conf,
-      `settings { nodaemon = true }\nsync { default.rsync, source = "${a}", target = "rsync://127.0.0.1:${proxy.toB}/${MODULE}/", delay = 0, rsync = { archive = true } }\n`,
+      `settings { nodaemon = true }\nsync { default.rsync, source = "${a}", target = "rsync://127.0.0.1:${wire.toB}/${MODULE}/", delay = 0, rsync = { archive = true } }\n`,
     );
     const proc = new Proc('lsyncd', 'lsyncd', [conf]);
     const stop = async () => {
       await proc.stop();
       await rsyncd.proc.stop();
-      await proxy.close();
+      await wire.close();
     };
     try {
       await proc.waitForLine(/Startup of .* finished/, 30_000);
@@ -49,8 +49,8 @@ export const lsyncd: System = {
       b,
       twoWay: false,
       ignored: () => false,
-      bytes: () => proxy.bytes(),
-      resetBytes: () => proxy.reset(),
+      bytes: () => wire.bytes(),
+      resetBytes: () => wire.reset(),
       memA,
       memB,
       stop: async () => {

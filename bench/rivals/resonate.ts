@@ -1,5 +1,5 @@
-// Our daemon, two of them on fresh temp folders, each dialling the other through a
-// counting proxy (the way users list each other as --peer). Ready = both logged "ready"
+// Our daemon, two of them on fresh temp folders, each listing the other as --peer (its own
+// port, or the counting proxy's: wire-count.ts). Ready = both logged "ready"
 // and "peer connected". With a profile dir they run under the inspector's CPU profiler.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,8 +8,8 @@ import { type Daemon, startDaemon } from '../../test/harness/daemon.ts';
 import { freePort } from '../../test/harness/ports.ts';
 import { makeTempDir } from '../../test/harness/tmp.ts';
 import { MemGroup } from '../lib/rss.ts';
-import { proxyPair } from './proxy-pair.ts';
 import type { Pair, StartOptions, System } from './types.ts';
+import { countPair } from './wire-count.ts';
 
 const PROFILED_ENTRY = fileURLToPath(new URL('../lib/profiled-entry.ts', import.meta.url));
 export const READY = /\binfo\s+ready\b/;
@@ -53,21 +53,21 @@ export const resonate: System = {
   },
   async start(opts: StartOptions): Promise<Pair> {
     const [portA, portB] = [await freePort(), await freePort()];
-    const proxies = await proxyPair(portA, portB);
+    const wire = await countPair(portA, portB);
     const a = await makeTempDir('bench-a');
     const b = await makeTempDir('bench-b');
     const profile = opts.profileDir ? { profileDir: opts.profileDir } : {};
     const da = await startResonate({
       dir: a,
       port: portA,
-      peers: [`127.0.0.1:${proxies.toB}`],
+      peers: [`127.0.0.1:${wire.toB}`],
       name: `${opts.scenario}-a`,
       ...profile,
     });
     const db = await startResonate({
       dir: b,
       port: portB,
-      peers: [`127.0.0.1:${proxies.toA}`],
+      peers: [`127.0.0.1:${wire.toA}`],
       name: `${opts.scenario}-b`,
       ...profile,
     });
@@ -75,7 +75,7 @@ export const resonate: System = {
       await Promise.all([da.stop(), db.stop()]);
       da.unregister();
       db.unregister();
-      await proxies.close();
+      await wire.close();
     };
     try {
       for (const d of [da, db]) {
@@ -93,8 +93,8 @@ export const resonate: System = {
       b,
       twoWay: true,
       ignored: OWN,
-      bytes: () => proxies.bytes(),
-      resetBytes: () => proxies.reset(),
+      bytes: () => wire.bytes(),
+      resetBytes: () => wire.reset(),
       memA,
       memB,
       stop: async () => {

@@ -1,7 +1,7 @@
 // Syncthing as two instances on loopback, set up the way /work/shared/anchors.md says:
 // keys from `syncthing generate`, then our own config.xml (listen on 127.0.0.1, every
 // discovery, relay, NAT, upgrade and reporting feature off, the peer's address given
-// explicitly - through the counting proxy), one shared folder with the watcher delay under
+// explicitly, its own port or the counting proxy), one shared folder with the watcher delay under
 // test. The second instance starts only once the first answers (two 1.19 instances dialling
 // each other at the same moment can stall 20 s). Ready: connected, folder idle on both.
 import { randomBytes } from 'node:crypto';
@@ -12,8 +12,8 @@ import { makeTempDir } from '../../test/harness/tmp.ts';
 import { Proc, run } from '../lib/procs.ts';
 import { MemGroup } from '../lib/rss.ts';
 import { sleep } from '../lib/settle.ts';
-import { proxyPair } from './proxy-pair.ts';
 import type { Pair, System } from './types.ts';
+import { countPair } from './wire-count.ts';
 
 const FOLDER = 'bench';
 const OWN = (name: string) =>
@@ -114,13 +114,13 @@ export function syncthing(delayS: number): System {
     async start(): Promise<Pair> {
       const a = await makeSide('a');
       const b = await makeSide('b');
-      const proxies = await proxyPair(a.port, b.port);
-      await writeFile(join(a.home, 'config.xml'), config(a, b, proxies.toB, delayS));
-      await writeFile(join(b.home, 'config.xml'), config(b, a, proxies.toA, delayS));
+      const wire = await countPair(a.port, b.port);
+      await writeFile(join(a.home, 'config.xml'), config(a, b, wire.toB, delayS));
+      await writeFile(join(b.home, 'config.xml'), config(b, a, wire.toA, delayS));
       const procs: Proc[] = [];
       const stop = async () => {
         await Promise.all(procs.map((p) => p.stop()));
-        await proxies.close();
+        await wire.close();
       };
       try {
         procs.push(serve(a, 'syncthing-a'));
@@ -154,8 +154,8 @@ export function syncthing(delayS: number): System {
         b: b.dir,
         twoWay: true,
         ignored: OWN,
-        bytes: () => proxies.bytes(),
-        resetBytes: () => proxies.reset(),
+        bytes: () => wire.bytes(),
+        resetBytes: () => wire.reset(),
         memA,
         memB,
         stop: async () => {

@@ -1,5 +1,5 @@
 // What every synced pair looks like to a scenario, whichever tool keeps it in sync: two
-// folders, the bytes that crossed the counting proxy each way, and each side's memory.
+// folders, the bytes on the wire each way, and each side's memory.
 import type { MemGroup } from '../lib/rss.ts';
 
 export interface Pair {
@@ -9,7 +9,7 @@ export interface Pair {
   readonly twoWay: boolean;
   /** Names the tool keeps in the folders for itself: left out of watching and comparisons. */
   readonly ignored: (name: string) => boolean;
-  /** Payload bytes through the proxies since the last reset. */
+  /** Payload bytes on the wire since the last reset (wire-count.ts). */
   bytes(): { aToB: number; bToA: number };
   resetBytes(): void;
   readonly memA: MemGroup;
