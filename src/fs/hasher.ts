@@ -3,9 +3,13 @@
 // the chunking and hashing). Streaming: memory is a few read buffers whatever the file size.
 import { createHash } from 'node:crypto';
 import type { Content } from '../proto/types.ts';
+import { PRINTS_MIN, PrintsCache, printsOf } from './block-prints.ts';
 import { DEFAULT_CHUNK_PARAMS } from './chunker.ts';
-import { type HashOptions, Pipeline, release } from './hash-pipeline.ts';
+import { ChangedWhileReadingError, type HashOptions, Pipeline, release } from './hash-pipeline.ts';
+import { canRehash, RehashGaveUpError, rehash } from './rehash.ts';
 import type { FileSystem, ReadHandle, SmallFile, Stat } from './types.ts';
+
+export { ChangedWhileReadingError };
 
 /** hashFile lets the event loop run after each this many bytes (~20-30 ms of work). */
 const YIELD_BYTES = 32 << 20;
@@ -21,13 +25,6 @@ export function smallContent(f: SmallFile): Content {
   const size = f.stat.size;
   const blocks = size > 0 ? [{ offset: 0, length: size, hash: f.hash }] : [];
   return { size, digest: f.digest, blocks, inlineData: f.inline };
-}
-
-export class ChangedWhileReadingError extends Error {
-  readonly code = 'ERR_CHANGED_WHILE_READING';
-  constructor(readonly path: string) {
-    super(`${path}: changed while being read`);
-  }
 }
 
 const sha256 = (data: Uint8Array): Uint8Array => createHash('sha256').update(data).digest();
@@ -74,19 +71,58 @@ export async function hashStream(source: AsyncIterable<Uint8Array>, opts?: HashO
 const sameFile = (a: Stat, b: Stat) =>
   a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 
+/** The prints of the large files read through each FileSystem (one per synced folder). */
+const printsByFs = new WeakMap<FileSystem, PrintsCache>();
+
+export function printsCacheOf(fs: FileSystem): PrintsCache {
+  let cache = printsByFs.get(fs);
+  if (!cache) {
+    cache = new PrintsCache();
+    printsByFs.set(fs, cache);
+  }
+  return cache;
+}
+
 /**
- * Hash a file through the FileSystem, reading ahead one buffer while the previous one is
- * chunked. Throws ChangedWhileReadingError if size, mtime or ctime moved during the read (or
- * the bytes read disagree with the size): the caller retries later. Returns the stat at open.
+ * Hash a file through the FileSystem. A large file read before is re-hashed from the prints
+ * of that reading (rehash.ts) unless most of it is new; otherwise (and then) read ahead one
+ * buffer while the previous one is chunked. Throws ChangedWhileReadingError if size, mtime
+ * or ctime moved during the read (or the bytes read disagree with the size): the caller
+ * retries later. Returns the stat at open, and how many bytes were found in old blocks.
  */
 export async function hashFile(
   fs: FileSystem,
   path: string,
   opts?: HashOptions,
-): Promise<{ content: Content; stat: Stat }> {
-  const p = new Pipeline(opts); // first: bad options must not leak an open handle
+): Promise<{ content: Content; stat: Stat; reused: number }> {
+  const params = opts?.params ?? DEFAULT_CHUNK_PARAMS;
+  const prints = printsCacheOf(fs);
   const handle = await fs.openRead(path);
-  let stat: Stat | null = null;
+  try {
+    const stat = await handle.stat();
+    const large = stat.size >= PRINTS_MIN && canRehash(params);
+    const prior = large ? prints.get(path) : undefined;
+    if (prior) {
+      try {
+        const r = await rehash(handle, path, stat.size, prior, params);
+        if (!sameFile(stat, await handle.stat())) throw new ChangedWhileReadingError(path);
+        prints.set(path, printsOf(r.content, r.fast));
+        return { content: r.content, stat, reused: r.reused };
+      } catch (e) {
+        if (!(e instanceof RehashGaveUpError)) throw e;
+      }
+    }
+    const p = new Pipeline({ ...opts, prints: large });
+    const content = await hashOpen(handle, path, stat, p);
+    if (large) prints.set(path, printsOf(content, p.fastHashes()));
+    return { content, stat, reused: 0 };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The pipelined full hash of an open file whose stat at open is `stat`. */
+async function hashOpen(handle: ReadHandle, path: string, stat: Stat, p: Pipeline): Promise<Content> {
   // A buffer for what is left by the size at open, plus a byte to notice growth: most files
   // are small, and a 1 MiB buffer each (zeroed, so touched) raised a 5,000-file burst's peak
   // RSS on the sender (with the read cache's fix: 149-168 MiB against 176-179 MiB).
@@ -101,7 +137,6 @@ export async function hashFile(
   };
   let next: ReturnType<typeof readAt> | null = null;
   try {
-    stat = await handle.stat();
     let pos = 0;
     let yieldedAt = 0;
     next = readAt(0);
@@ -134,14 +169,12 @@ export async function hashFile(
     const content = await p.finish();
     const after = await handle.stat();
     if (!sameFile(stat, after) || content.size !== stat.size) throw new ChangedWhileReadingError(path);
-    return { content, stat };
+    return content;
   } catch (e) {
     p.abort();
     // A read-ahead still running: its outcome no longer matters, its buffer does.
     next?.then(({ buf }) => release(buf)).catch(() => {});
     throw e;
-  } finally {
-    await handle.close();
   }
 }
 

@@ -1,5 +1,5 @@
 // A tiny WebAssembly text assembler: just the subset gear.wat uses (one memory, i32 globals,
-// functions with i32 params/locals/result, flat instructions with block/loop/if labels).
+// functions with i32/i64 params/locals/result, flat instructions with block/loop/if labels).
 // It exists so the committed gear.wasm can be rebuilt and checked without external tools:
 //   node --import tsx src/fs/wasm/assemble.ts          rewrite gear.wasm from gear.wat
 //   node --import tsx src/fs/wasm/assemble.ts --check  fail if gear.wasm is stale
@@ -55,9 +55,29 @@ function sleb(n: number): number[] {
   }
 }
 
+/** An i64.const operand (decimal, may be written unsigned) as a signed LEB128. */
+function sleb64(text: string): number[] {
+  let n = BigInt.asIntN(64, BigInt(text));
+  const out: number[] = [];
+  for (;;) {
+    const b = Number(n & 0x7fn);
+    n >>= 7n;
+    const done = (n === 0n && (b & 0x40) === 0) || (n === -1n && (b & 0x40) !== 0);
+    out.push(done ? b : b | 0x80);
+    if (done) return out;
+  }
+}
+
 const utf8 = (s: string) => [...uleb(Buffer.byteLength(s)), ...Buffer.from(s)];
 const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 const I32 = 0x7f;
+const VALUE_TYPES: Record<string, number> = { i32: I32, i64: 0x7e };
+
+function valueType(t: Sexp | undefined): number {
+  const code = typeof t === 'string' ? VALUE_TYPES[t] : undefined;
+  if (code === undefined) throw new WatError(`unsupported value type ${String(t)}`);
+  return code;
+}
 
 const PLAIN: Record<string, number> = {
   return: 0x0f,
@@ -83,6 +103,20 @@ const PLAIN: Record<string, number> = {
   'i32.shl': 0x74,
   'i32.shr_s': 0x75,
   'i32.shr_u': 0x76,
+  'i64.eqz': 0x50,
+  'i64.eq': 0x51,
+  'i64.ne': 0x52,
+  'i64.add': 0x7c,
+  'i64.sub': 0x7d,
+  'i64.mul': 0x7e,
+  'i64.and': 0x83,
+  'i64.or': 0x84,
+  'i64.xor': 0x85,
+  'i64.shl': 0x86,
+  'i64.shr_u': 0x88,
+  'i64.rotl': 0x89,
+  'i32.wrap_i64': 0xa7,
+  'i64.extend_i32_u': 0xad,
   else: 0x05,
 };
 // Memory instructions: opcode and natural alignment (log2).
@@ -91,6 +125,9 @@ const MEMORY: Record<string, [number, number]> = {
   'i32.load8_u': [0x2d, 0],
   'i32.store': [0x36, 2],
   'i32.store8': [0x3a, 0],
+  'i64.load': [0x29, 3],
+  'i64.load8_u': [0x31, 0],
+  'i64.load32_u': [0x35, 2],
 };
 const BLOCKS: Record<string, number> = { block: 0x02, loop: 0x03, if: 0x04 };
 
@@ -131,6 +168,8 @@ function body(words: string[], names: Names): number[] {
       out.push(op === 'br' ? 0x0c : 0x0d, ...uleb(depth));
     } else if (op === 'i32.const') {
       out.push(0x41, ...sleb(Number(next())));
+    } else if (op === 'i64.const') {
+      out.push(0x42, ...sleb64(next()));
     } else if (op.startsWith('local.')) {
       const code = { 'local.get': 0x20, 'local.set': 0x21, 'local.tee': 0x22 }[op];
       if (code === undefined) throw new WatError(`unknown instruction ${op}`);
@@ -183,32 +222,35 @@ export function assemble(text: string): Uint8Array {
       if (exp) exports.push([...utf8(exp), 0x03, ...uleb(globals.length)]);
       globals.push([I32, 0x01, 0x41, ...sleb(Number(init?.[1] ?? 0)), 0x0b]);
     } else if (f[0] === 'func') {
+      // Each (param $x T) / (local $x T) / (result T) names one value of type T.
       const locals = new Map<string, number>();
-      let params = 0;
-      let results = 0;
-      let extra = 0;
+      const params: number[] = [];
+      const results: number[] = [];
+      const extra: number[] = [];
       const words: string[] = [];
       for (const x of f.slice(1)) {
         if (typeof x === 'string') {
           if (x !== name) words.push(x);
         } else if (x[0] === 'param' || x[0] === 'local') {
-          if (typeof x[1] === 'string' && x[1].startsWith('$')) locals.set(x[1], locals.size);
-          if (x[0] === 'param') params++;
-          else extra++;
-        } else if (x[0] === 'result') results++;
+          const named = typeof x[1] === 'string' && x[1].startsWith('$');
+          if (named) locals.set(x[1] as string, locals.size);
+          (x[0] === 'param' ? params : extra).push(valueType(x[named ? 2 : 1]));
+        } else if (x[0] === 'result') results.push(valueType(x[1]));
         else if (x[0] !== 'export') throw new WatError(`unsupported func field ${String(x[0])}`);
       }
       if (exp) exports.push([...utf8(exp), 0x00, ...uleb(funcs.length)]);
       funcs.push(types.length);
-      types.push([
-        0x60,
-        ...uleb(params),
-        ...Array(params).fill(I32),
-        ...uleb(results),
-        ...Array(results).fill(I32),
-      ]);
+      types.push([0x60, ...uleb(params.length), ...params, ...uleb(results.length), ...results]);
+      // Locals are declared as runs of one type.
+      const runs: number[][] = [];
+      for (const t of extra) {
+        const last = runs.at(-1);
+        if (last && last[1] === t) last[0]!++;
+        else runs.push([1, t]);
+      }
       const code = [
-        ...(extra > 0 ? [1, ...uleb(extra), I32] : [0]),
+        ...uleb(runs.length),
+        ...runs.flatMap(([n, t]) => [...uleb(n!), t!]),
         ...body(words, { globals: globalNames, locals }),
       ];
       codes.push([...uleb(code.length), ...code]);

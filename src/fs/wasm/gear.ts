@@ -60,6 +60,7 @@ interface GearExports {
   memory: { buffer: ArrayBuffer | SharedArrayBuffer };
   h: { value: number };
   scan(p: number, end: number, mask: number): number;
+  xxh64(p: number, len: number): bigint;
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
@@ -127,4 +128,18 @@ export function gearScan(data: Uint8Array, start: number, end: number, h: number
   scanArea.set(data.subarray(start, end));
   const r = wasm.scan(0, n, mask);
   return { cut: r, h: wasm.h.value };
+}
+
+/**
+ * XXH64 (seed 0) of data[start, end): a fast check for "these bytes are still the block they
+ * were" (src/fs/rehash.ts), never a block's identity. Hashed in place when the data is in
+ * the wasm memory (a slot), else copied into the scan window first (at most SCAN_WINDOW).
+ */
+export function fastHash(data: Uint8Array, start: number, end: number): bigint {
+  const n = end - start;
+  if (n < 0 || n > data.length - start) throw new RangeError(`fastHash: bad range ${start}..${end}`);
+  if (data.buffer === wasm.memory.buffer) return BigInt.asUintN(64, wasm.xxh64(data.byteOffset + start, n));
+  if (n > SCAN_WINDOW) throw new RangeError(`fastHash: ${n} bytes outside the wasm memory`);
+  scanArea.set(data.subarray(start, end));
+  return BigInt.asUintN(64, wasm.xxh64(DATA_AT, n));
 }
