@@ -42,40 +42,52 @@ export function printsOf(content: Content, fast: readonly (bigint | null)[]): Bl
 
 /** Blocks' worth of prints kept per folder (~44 bytes each: ~2.5 GiB of files in ~1.4 MiB). */
 const KEPT_BLOCKS = 32_768;
+/** What remembering that a path was read (without prints) counts for against that bound. */
+const SEEN_WEIGHT = 8;
 
-/** The prints of the large files last read, by path, least recently used dropped first. */
+const weight = (p: BlockPrints | null) => (p ? p.lengths.length : SEEN_WEIGHT);
+
+/**
+ * Per path, the prints of the large file last read there, or only that one was read there
+ * (null): its next reading takes prints, since a file changed once will likely change again.
+ * A first reading takes none (most large files, videos or archives, never change, and the
+ * XXH64 beside SHA-256 slowed the hashing of a 1 GiB file by ~10% here). Least recently
+ * used dropped first.
+ */
 export class PrintsCache {
-  private readonly byPath = new Map<string, BlockPrints>();
-  private blocks = 0;
+  private readonly byPath = new Map<string, BlockPrints | null>();
+  private weight = 0;
 
   constructor(private readonly maxBlocks = KEPT_BLOCKS) {}
 
-  get(path: string): BlockPrints | undefined {
+  /** The prints of the last reading of path, null if it was read without, else undefined. */
+  get(path: string): BlockPrints | null | undefined {
     const p = this.byPath.get(path);
-    if (p) {
+    if (p !== undefined) {
       this.byPath.delete(path);
       this.byPath.set(path, p);
     }
     return p;
   }
 
-  set(path: string, prints: BlockPrints): void {
+  /** Remember the last reading of path: its prints, or null (read, none taken). */
+  set(path: string, prints: BlockPrints | null): void {
     this.delete(path);
-    if (prints.lengths.length > this.maxBlocks) return;
+    if (weight(prints) > this.maxBlocks) return;
     this.byPath.set(path, prints);
-    this.blocks += prints.lengths.length;
+    this.weight += weight(prints);
     for (const [old, p] of this.byPath) {
-      if (this.blocks <= this.maxBlocks) break;
+      if (this.weight <= this.maxBlocks) break;
       this.byPath.delete(old);
-      this.blocks -= p.lengths.length;
+      this.weight -= weight(p);
     }
   }
 
   delete(path: string): void {
     const p = this.byPath.get(path);
-    if (!p) return;
+    if (p === undefined) return;
     this.byPath.delete(path);
-    this.blocks -= p.lengths.length;
+    this.weight -= weight(p);
   }
 
   get size(): number {

@@ -169,10 +169,12 @@ export class Pipeline {
       }
       if (closing) {
         if (this.fast) {
-          // ~10 GB/s in place; a block begun in an earlier buffer, or a buffer outside the
-          // wasm memory (copying it there would cost more than it saves), gets none.
+          // Taken where the block is hashed (the worker's come in finish()), in place. A
+          // block begun in an earlier buffer, or in a buffer outside the wasm memory
+          // (copying it there would cost more than it saves), gets none.
           const from = this.openStart() - base;
-          this.fast.push(from >= 0 && buf.buffer === sharedMemory ? fastHash(data, from, end) : null);
+          const here = !this.openRemote && from >= 0 && buf.buffer === sharedMemory;
+          this.fast.push(here ? fastHash(data, from, end) : null);
         }
         this.close(base + end);
       }
@@ -183,7 +185,7 @@ export class Pipeline {
       return;
     }
     try {
-      this.remote ??= new WorkerStream(recycle);
+      this.remote ??= new WorkerStream(recycle, this.fast !== null);
       this.remote.send(buf.buffer as ArrayBuffer, buf.byteOffset, segs, closes);
     } catch (e) {
       release(buf);
@@ -203,8 +205,10 @@ export class Pipeline {
     if (this.remote) {
       const hashes = await this.remote.hashes();
       if (hashes.length !== this.remoteBlocks.length) throw new HashWorkerError('hash worker lost blocks');
+      const fast = this.remote.fastHashes();
       this.remoteBlocks.forEach((b, i) => {
         this.blocks[b]!.hash = hashes[i]!;
+        if (this.fast) this.fast[b] = fast[i] ?? null;
       });
     }
     const inlineData =

@@ -5,7 +5,7 @@
 // One worker serves every stream; it is started on first use and does not keep the process
 // alive while idle.
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { sharedMemory } from './wasm/gear.ts';
+import { gearMemory, gearModule, sharedMemory } from './wasm/gear.ts';
 
 export class HashWorkerError extends Error {
   readonly code = 'ERR_HASH_WORKER';
@@ -16,12 +16,14 @@ export class HashWorkerError extends Error {
 // flat triples (start, end, closes) counted from byte `at`: each segment extends the
 // stream's open block, and a closing one ends it. A block may continue into the next
 // message. A whole block inside one segment takes the one-shot crypto.hash (Node >= 20.12),
-// a few microseconds cheaper.
+// a few microseconds cheaper. With m.prints, such a block in the shared memory also gets
+// its XXH64 from the worker's own instance of the gear module (block-prints.ts).
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const replies = workerData.replies;
 const shared = workerData.shared;
+const xxh64 = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } }).exports.xxh64;
 const open = new Map();
 parentPort.on('message', (m) => {
   if (m.drop) { open.delete(m.id); return; }
@@ -29,9 +31,15 @@ parentPort.on('message', (m) => {
   const data = new Uint8Array(m.buf || shared, m.at);
   const segs = m.segs;
   const out = new Uint8Array(32 * m.closes);
+  const fast = m.prints && !m.buf ? new BigUint64Array(m.closes) : null;
+  const known = fast ? new Uint8Array(m.closes) : null;
   let k = 0;
   for (let i = 0; i < segs.length; i += 3) {
     const part = data.subarray(segs[i], segs[i + 1]);
+    if (segs[i + 2] && !h && fast) {
+      fast[k] = xxh64(m.at + segs[i], segs[i + 1] - segs[i]);
+      known[k] = 1;
+    }
     if (segs[i + 2] && !h && crypto.hash) {
       out.set(crypto.hash('sha256', part, 'buffer'), 32 * k++);
       continue;
@@ -45,6 +53,7 @@ parentPort.on('message', (m) => {
   }
   if (h) open.set(m.id, h); else open.delete(m.id);
   if (m.buf) replies.postMessage({ id: m.id, buf: m.buf, at: m.at, hashes: out }, [m.buf, out.buffer]);
+  else if (fast) replies.postMessage({ id: m.id, at: m.at, hashes: out, fast, known }, [out.buffer, fast.buffer, known.buffer]);
   else replies.postMessage({ id: m.id, at: m.at, hashes: out }, [out.buffer]);
 });
 `;
@@ -55,6 +64,9 @@ interface Reply {
   buf?: ArrayBuffer;
   at: number;
   hashes: Uint8Array;
+  /** With prints: each closed block's XXH64, where known[i] is 1. */
+  fast?: BigUint64Array;
+  known?: Uint8Array;
 }
 
 /** Where a buffer handed to the worker goes once hashed: its own, or a slot (by offset). */
@@ -88,7 +100,7 @@ function getHasher(): Hasher {
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(SOURCE, {
     eval: true,
-    workerData: { replies: port2, shared: sharedMemory },
+    workerData: { replies: port2, shared: sharedMemory, module: gearModule, memory: gearMemory },
     transferList: [port2],
   });
   const h: Hasher = { worker, replies: port1 };
@@ -119,6 +131,8 @@ export class WorkerStream {
   private readonly id = nextId++;
   private readonly h = getHasher();
   private readonly done: Uint8Array[] = [];
+  /** Each done block's XXH64, if the worker took one (prints streams only). */
+  private readonly doneFast: (bigint | null)[] = [];
   private inFlight = 0;
   /** Offsets of the shared-memory slots the worker still holds, oldest first. */
   private readonly slotsOut: number[] = [];
@@ -126,7 +140,10 @@ export class WorkerStream {
   private failed: Error | null = null;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly recycle: Recycle) {
+  constructor(
+    private readonly recycle: Recycle,
+    private readonly prints = false,
+  ) {
     if (streams.size === 0) {
       this.h.worker.ref();
       this.h.replies.ref();
@@ -135,7 +152,10 @@ export class WorkerStream {
       onReply: (r) => {
         this.inFlight--;
         if (!this.closed)
-          for (let i = 0; i < r.hashes.length; i += 32) this.done.push(r.hashes.subarray(i, i + 32));
+          for (let i = 0, k = 0; i < r.hashes.length; i += 32, k++) {
+            this.done.push(r.hashes.subarray(i, i + 32));
+            if (this.prints) this.doneFast.push(r.known?.[k] ? r.fast![k]! : null);
+          }
         if (!r.buf) this.slotsOut.shift();
         this.recycle(r.buf ?? null, r.at);
         if (this.closed && this.inFlight === 0) this.unregister();
@@ -166,7 +186,7 @@ export class WorkerStream {
     this.inFlight++;
     if (buf === sharedMemory) {
       this.slotsOut.push(at);
-      this.h.worker.postMessage({ id: this.id, at, segs, closes });
+      this.h.worker.postMessage({ id: this.id, at, segs, closes, prints: this.prints });
     } else this.h.worker.postMessage({ id: this.id, buf, at, segs, closes }, [buf as ArrayBuffer]);
   }
 
@@ -184,6 +204,11 @@ export class WorkerStream {
     await this.drain(0);
     this.close();
     return this.done;
+  }
+
+  /** After hashes(): each block's XXH64 where the worker took one (a prints stream). */
+  fastHashes(): readonly (bigint | null)[] {
+    return this.doneFast;
   }
 
   /**

@@ -86,7 +86,7 @@ export function printsCacheOf(fs: FileSystem): PrintsCache {
 /**
  * Hash a file through the FileSystem. A large file read before is re-hashed from the prints
  * of that reading (rehash.ts) unless most of it is new; otherwise (and then) read ahead one
- * buffer while the previous one is chunked. Throws ChangedWhileReadingError if size, mtime
+ * buffer while the previous one is chunked, taking prints if the path was read before. Throws ChangedWhileReadingError if size, mtime
  * or ctime moved during the read (or the bytes read disagree with the size): the caller
  * retries later. Returns the stat at open, and how many bytes were found in old blocks.
  */
@@ -112,9 +112,11 @@ export async function hashFile(
         if (!(e instanceof RehashGaveUpError)) throw e;
       }
     }
-    const p = new Pipeline({ ...opts, prints: large });
+    // Prints from the second reading of a path on (block-prints.ts).
+    const take = large && prior !== undefined;
+    const p = new Pipeline({ ...opts, prints: take });
     const content = await hashOpen(handle, path, stat, p);
-    if (large) prints.set(path, printsOf(content, p.fastHashes()));
+    if (large) prints.set(path, take ? printsOf(content, p.fastHashes()) : null);
     return { content, stat, reused: 0 };
   } finally {
     await handle.close();

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { cleanupHarness } from '../harness/cleanup.ts';
-import { childEnv, NODE_FLAGS, RESONATE_BIN } from '../harness/cli.ts';
+import { childEnv, NODE_FLAGS, RESONATE_BIN, SHEBANG_ENV } from '../harness/cli.ts';
 import { dumpOnFailure, runCli } from '../harness/daemon.ts';
 import { freePort } from '../harness/ports.ts';
 import { makeTempDir } from '../harness/tmp.ts';
@@ -58,6 +58,7 @@ test('bin/resonate.js runs as a program (its shebang passes node flags through e
   assert.equal(out.code, 0);
   assert.equal(out.stdout.trim(), `resonate ${VERSION}`);
   assert.deepEqual(NODE_FLAGS, ['--v8-pool-size=1', '--max-semi-space-size=2', '--heap-growing-percent=20']);
+  assert.deepEqual(SHEBANG_ENV, { MALLOC_MMAP_THRESHOLD_: '131072' });
 });
 
 test('usage errors: one line on stderr and exit 2', async () => {

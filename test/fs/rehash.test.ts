@@ -257,34 +257,44 @@ function oneFileFs(file: { data: Uint8Array; mtimeMs: number }, meddle?: () => v
   };
 }
 
-test('hashFile re-hashes a large file it read before, and falls back when little is left', async () => {
+test('hashFile takes prints from the second reading of a large file, then re-hashes from them', async () => {
   const file = { data: randomBytes(PRINTS_MIN + 3 * READ_BUFFER + 5) as Uint8Array, mtimeMs: 1 };
   const fs = oneFileFs(file);
+  const cache = printsCacheOf(fs);
   const first = await hashFile(fs, 'big.bin');
   assert.equal(first.reused, 0);
+  assert.equal(cache.get('big.bin'), null, 'first reading: remembered, no prints taken');
   assert.deepEqual(norm(first.content), norm(expected(file.data, DEFAULT_CHUNK_PARAMS)));
   const edits: [string, Uint8Array][] = [
+    ['first change', apply(file.data, { kind: 'overwrite', at: 3 << 20, bytes: randomBytes(1000) })],
     ['1 MiB overwritten', apply(file.data, { kind: 'overwrite', at: 9 << 20, bytes: randomBytes(1 << 20) })],
     ['1 byte inserted at the front', apply(file.data, { kind: 'insert', at: 0, bytes: Buffer.from([1]) })],
   ];
   for (const [what, data] of edits) {
-    // Hashed anew: the edit, a block or two until the cuts meet again, and the blocks the
-    // last reading had no print for (after a full hash, one per read buffer boundary).
-    const prior = printsCacheOf(fs).get('big.bin')!;
-    const unknown = prior.lengths.reduce((sum, len, i) => sum + (prior.known[i] ? 0 : len), 0);
+    const prior = cache.get('big.bin');
     file.data = data;
     file.mtimeMs++;
     const r = await hashFile(fs, 'big.bin');
     assert.deepEqual(norm(r.content), norm(expected(data, DEFAULT_CHUNK_PARAMS)), what);
+    if (!prior) {
+      // Hashed in full, taking prints, most of them on the worker (past OFFLOAD_MIN): only
+      // blocks across read buffers (one per MiB at most) and the last one lack theirs.
+      assert.equal(r.reused, 0, what);
+      const taken = cache.get('big.bin')!;
+      const missing = taken.known.length - taken.known.reduce((a, b) => a + b, 0);
+      assert.ok(missing <= Math.ceil(data.length / READ_BUFFER) + 1, `${missing} of ${taken.known.length}`);
+      continue;
+    }
+    // Hashed anew: the edit, a block or two until the cuts meet again, and the blocks the
+    // last reading had no print for.
+    const unknown = prior.lengths.reduce((sum, len, i) => sum + (prior.known[i] ? 0 : len), 0);
     const fresh = data.length - r.reused;
     assert.ok(fresh <= (1 << 20) + unknown + 3 * DEFAULT_CHUNK_PARAMS.max, `${what}: ${fresh} hashed anew`);
+    assert.ok(
+      cache.get('big.bin')!.known.every((k) => k === 1),
+      'a rehash leaves every print',
+    );
   }
-  assert.ok(
-    printsCacheOf(fs)
-      .get('big.bin')!
-      .known.every((k) => k === 1),
-    'a rehash leaves every print',
-  );
   file.data = randomBytes(file.data.length);
   file.mtimeMs++;
   const all = await hashFile(fs, 'big.bin');
@@ -299,6 +309,7 @@ test('a file that changes while it is re-hashed fails with ERR_CHANGED_WHILE_REA
     if (++reads === 3 && file.mtimeMs === 2) file.mtimeMs = 3;
   });
   await hashFile(fs, 'big.bin');
+  await hashFile(fs, 'big.bin'); // the second reading takes prints
   file.data = apply(file.data, { kind: 'overwrite', at: 5, bytes: Buffer.from('x') });
   file.mtimeMs = 2;
   reads = 0;
@@ -323,17 +334,21 @@ test('the prints cache keeps the files used last, within its bound of blocks', (
       },
       [],
     );
-  const cache = new PrintsCache(10);
-  cache.set('a', prints(4));
-  cache.set('b', prints(4));
+  const cache = new PrintsCache(20);
+  cache.set('a', prints(8));
+  cache.set('b', prints(8));
   assert.ok(cache.get('a')); // a is now the most recently used
-  cache.set('c', prints(4)); // 12 > 10: b goes
+  cache.set('c', prints(8)); // 24 > 20: b goes
   assert.equal(cache.get('b'), undefined);
   assert.ok(cache.get('a') && cache.get('c'));
-  cache.set('huge', prints(11)); // larger than the bound: not kept, nothing evicted
+  cache.set('huge', prints(21)); // larger than the bound: not kept, nothing evicted
   assert.equal(cache.get('huge'), undefined);
   assert.equal(cache.size, 2);
-  cache.set('a', prints(2)); // replaced, counted once
-  cache.set('d', prints(4));
+  cache.set('a', null); // read without prints: remembered, weighs 8 like a's old prints
+  assert.equal(cache.get('a'), null);
+  cache.set('d', prints(4)); // 8 + 8 + 4 = 20: all kept
+  assert.equal(cache.size, 3);
+  cache.set('e', null); // 28: c (least recently used) goes
+  assert.equal(cache.get('c'), undefined);
   assert.equal(cache.size, 3);
 });

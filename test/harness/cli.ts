@@ -9,13 +9,20 @@ import { TimeoutError } from './errors.ts';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const RESONATE_BIN = join(REPO_ROOT, 'bin', 'resonate.js');
 
-/** The node flags of bin/resonate.js's `#!/usr/bin/env -S node ...` line: children get them too. */
-export const NODE_FLAGS: readonly string[] = (() => {
+const SHEBANG = (() => {
   const line = readFileSync(RESONATE_BIN, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\S*env -S node((?: --\S+)*)$/.exec(line);
+  const m = /^#!\S*env -S((?: [A-Z_]+=\S+)*) node((?: --\S+)*)$/.exec(line);
   if (!m) throw new Error(`unexpected first line of ${RESONATE_BIN}: ${line}`);
-  return m[1]!.split(' ').filter(Boolean);
+  return { env: m[1]!.split(' ').filter(Boolean), flags: m[2]!.split(' ').filter(Boolean) };
 })();
+
+/** The node flags of bin/resonate.js's `#!/usr/bin/env -S [VAR=x] node ...` line: children get them too. */
+export const NODE_FLAGS: readonly string[] = SHEBANG.flags;
+
+/** The environment assignments of that line (glibc's malloc settings), also given to children. */
+export const SHEBANG_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+  SHEBANG.env.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+);
 
 /** node arguments to run entry with, as the shebang would: TypeScript fixtures go through tsx. */
 export function nodeArgs(entry: string, args: string[]): string[] {
@@ -24,9 +31,9 @@ export function nodeArgs(entry: string, args: string[]): string[] {
     : [...NODE_FLAGS, entry, ...args];
 }
 
-/** The inherited environment plus extra; an undefined value removes a variable. */
+/** The inherited environment, the shebang's, plus extra; an undefined value removes a variable. */
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...SHEBANG_ENV };
   // Set by node --test in test files; a child that inherits it would behave as a test.
   delete env.NODE_TEST_CONTEXT;
   for (const [k, v] of Object.entries(extra)) {

@@ -1,5 +1,6 @@
-// A tiny WebAssembly text assembler: just the subset gear.wat uses (one memory, i32 globals,
-// functions with i32/i64 params/locals/result, flat instructions with block/loop/if labels).
+// A tiny WebAssembly text assembler: just the subset gear.wat uses (one memory, defined or
+// imported, i32 globals, functions with i32/i64 params/locals/result, flat instructions
+// with block/loop/if labels).
 // It exists so the committed gear.wasm can be rebuilt and checked without external tools:
 //   node --import tsx src/fs/wasm/assemble.ts          rewrite gear.wasm from gear.wat
 //   node --import tsx src/fs/wasm/assemble.ts --check  fail if gear.wasm is stale
@@ -200,22 +201,38 @@ export function assemble(text: string): Uint8Array {
   const fields = mod.slice(1).filter(isList);
   const types: number[][] = [];
   const funcs: number[] = [];
+  const imports: number[][] = [];
   const memories: number[][] = [];
   const globals: number[][] = [];
   const exports: number[][] = [];
   const codes: number[][] = [];
   const globalNames = new Map<string, number>();
+  // (memory MIN) or (memory MIN MAX shared): a shared memory must have a maximum.
+  const limits = (f: Sexp[]) => {
+    const pages = f.filter((x): x is string => typeof x === 'string' && /^\d+$/.test(x)).map(Number);
+    const shared = f.includes('shared');
+    if (shared && pages.length !== 2) throw new WatError('a shared memory needs a minimum and a maximum');
+    return shared ? [0x03, ...uleb(pages[0]!), ...uleb(pages[1]!)] : [0x00, ...uleb(pages[0] ?? 1)];
+  };
   for (const f of fields) {
     const name = typeof f[1] === 'string' && f[1].startsWith('$') ? f[1] : null;
     const exp = unquote(exportName(f));
     if (f[0] === 'memory') {
-      // (memory MIN) or (memory MIN MAX shared): a shared memory must have a maximum.
-      const pages = f.filter((x): x is string => typeof x === 'string' && /^\d+$/.test(x)).map(Number);
-      const shared = f.includes('shared');
-      if (shared && pages.length !== 2) throw new WatError('a shared memory needs a minimum and a maximum');
-      if (exp) exports.push([...utf8(exp), 0x02, ...uleb(memories.length)]);
-      if (shared) memories.push([0x03, ...uleb(pages[0]!), ...uleb(pages[1]!)]);
-      else memories.push([0x00, ...uleb(pages[0] ?? 1)]);
+      if (exp) exports.push([...utf8(exp), 0x02, ...uleb(memories.length + imports.length)]);
+      memories.push(limits(f));
+    } else if (f[0] === 'import') {
+      // (import "module" "name" (memory ...)): the only kind of import supported.
+      const what = f[3];
+      const [mod, field] = [unquote(f[1]), unquote(f[2])];
+      if (
+        what === undefined ||
+        !isList(what) ||
+        what[0] !== 'memory' ||
+        mod === undefined ||
+        field === undefined
+      )
+        throw new WatError('only (import "m" "n" (memory ...)) is supported');
+      imports.push([...utf8(mod), ...utf8(field), 0x02, ...limits(what)]);
     } else if (f[0] === 'global') {
       const init = f.find((x): x is Sexp[] => head(x) === 'i32.const');
       if (name) globalNames.set(name, globals.length);
@@ -261,6 +278,7 @@ export function assemble(text: string): Uint8Array {
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, types),
+    ...section(2, imports),
     ...section(
       3,
       funcs.map((t) => uleb(t)),

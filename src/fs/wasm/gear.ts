@@ -57,25 +57,35 @@ const SLOT_COUNT = 12;
 
 // The project's TypeScript lib has no WebAssembly typings (no DOM lib): declare what we use.
 interface GearExports {
-  memory: { buffer: ArrayBuffer | SharedArrayBuffer };
   h: { value: number };
   scan(p: number, end: number, mask: number): number;
   xxh64(p: number, len: number): bigint;
 }
+/** A WebAssembly.Memory (a shared one can be posted to a worker). */
+export interface WasmMemory {
+  buffer: ArrayBuffer | SharedArrayBuffer;
+}
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
 const { WebAssembly } = globalThis as unknown as { WebAssembly: WasmApi };
 
+/** The compiled module, for the hash worker's own instance (a Module can be posted). */
+export const gearModule: object = new WebAssembly.Module(
+  readFileSync(new URL('./gear.wasm', import.meta.url)),
+);
+/** The memory every instance works on: the gear table, the scan window and the slots. */
+export const gearMemory: WasmMemory = new WebAssembly.Memory({ initial: 260, maximum: 260, shared: true });
+
 function load(): GearExports {
-  const bytes = readFileSync(new URL('./gear.wasm', import.meta.url));
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  const instance = new WebAssembly.Instance(gearModule, { env: { memory: gearMemory } });
   const ex = instance.exports as unknown as GearExports;
-  if (ex.memory.buffer.byteLength < SLOTS_AT + SLOT_COUNT * SLOT_BYTES)
+  if (gearMemory.buffer.byteLength < SLOTS_AT + SLOT_COUNT * SLOT_BYTES)
     throw new Error('gear.wasm: memory too small');
-  if (!(ex.memory.buffer instanceof SharedArrayBuffer)) throw new Error('gear.wasm: memory is not shared');
-  const table = new DataView(ex.memory.buffer, TABLE_AT, 1024);
+  if (!(gearMemory.buffer instanceof SharedArrayBuffer)) throw new Error('gear.wasm: memory is not shared');
+  const table = new DataView(gearMemory.buffer, TABLE_AT, 1024);
   GEAR.forEach((g, i) => {
     table.setUint32(i * 4, g, true);
   });
@@ -83,10 +93,10 @@ function load(): GearExports {
 }
 
 const wasm = load();
-const scanArea = new Uint8Array(wasm.memory.buffer, DATA_AT, SCAN_WINDOW);
+const scanArea = new Uint8Array(gearMemory.buffer, DATA_AT, SCAN_WINDOW);
 
 /** The wasm memory, to share with the hash worker. */
-export const sharedMemory = wasm.memory.buffer as SharedArrayBuffer;
+export const sharedMemory = gearMemory.buffer as SharedArrayBuffer;
 const freeSlots = Array.from({ length: SLOT_COUNT }, (_, i) => SLOTS_AT + (SLOT_COUNT - 1 - i) * SLOT_BYTES);
 
 /** Offset in sharedMemory of a free slot of SLOT_BYTES, or null if all are taken. */
@@ -119,7 +129,7 @@ export function gearScan(data: Uint8Array, start: number, end: number, h: number
   const n = end - start;
   if (n <= 0 || n > SCAN_WINDOW) throw new RangeError(`gearScan: bad length ${n}`);
   wasm.h.value = h;
-  if (data.buffer === wasm.memory.buffer) {
+  if (data.buffer === gearMemory.buffer) {
     // Already in the wasm memory (a slot): scanned where it is.
     const p = data.byteOffset + start - DATA_AT;
     const r = wasm.scan(p, p + n, mask);
@@ -138,7 +148,7 @@ export function gearScan(data: Uint8Array, start: number, end: number, h: number
 export function fastHash(data: Uint8Array, start: number, end: number): bigint {
   const n = end - start;
   if (n < 0 || n > data.length - start) throw new RangeError(`fastHash: bad range ${start}..${end}`);
-  if (data.buffer === wasm.memory.buffer) return BigInt.asUintN(64, wasm.xxh64(data.byteOffset + start, n));
+  if (data.buffer === gearMemory.buffer) return BigInt.asUintN(64, wasm.xxh64(data.byteOffset + start, n));
   if (n > SCAN_WINDOW) throw new RangeError(`fastHash: ${n} bytes outside the wasm memory`);
   scanArea.set(data.subarray(start, end));
   return BigInt.asUintN(64, wasm.xxh64(DATA_AT, n));

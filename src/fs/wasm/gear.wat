@@ -5,7 +5,8 @@
 ;;   [0, 1024)      the gear table: 256 little-endian i32
 ;;   [1024, ...)    the bytes to scan; positions below are relative to 1024: the scan
 ;;                  window, then read buffers the hasher fills in place (gear.ts)
-;; The memory is shared (a SharedArrayBuffer) so the hash worker can read those buffers.
+;; The memory is shared (a SharedArrayBuffer) and imported, so the hash worker can read
+;; those buffers and run xxh64 over them with an instance of its own.
 ;;
 ;; scan(p, end, mask): roll h = (h << 1) + G[byte] over bytes p..end-1 and return the
 ;; position just past the first byte after which (h & mask) == 0, or -1 if there is none.
@@ -14,7 +15,7 @@
 ;; shift-add and a test, so the loop counter and bounds check were a large share
 ;; (unrolled 2x: ~1.5 GB/s, 8x: ~2.1 GB/s; bench/notes/chunking.md).
 (module
-  (memory (export "memory") 260 260 shared)
+  (import "env" "memory" (memory 260 260 shared))
   (global $h (export "h") (mut i32) (i32.const 0))
   (func (export "scan") (param $p i32) (param $end i32) (param $mask i32) (result i32)
     (local $h i32)
