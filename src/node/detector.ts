@@ -223,7 +223,9 @@ export class Detector {
       const fromEntry = from && from !== p ? store.getFile(from) : null;
       try {
         // The lstat just taken decides the kind (a file is stat'ed again through its handle).
-        observed.set(p, carriedAlong(p, stat, fromEntry) ?? (await observe(fs, p, undefined, stat)));
+        const obs = carriedAlong(p, stat, fromEntry) ?? (await observe(fs, p, undefined, stat));
+        if (obs.reused) this.o.logger.debug('re-hashed', { path: p, size: stat.size, reused: obs.reused });
+        observed.set(p, obs);
       } catch (err) {
         this.retryLater(p, err);
         return;

@@ -13,6 +13,8 @@ export interface Observation {
   stat: Stat | null;
   content: Content | null;
   link: string;
+  /** Bytes of a large file found in the blocks of its last reading (fs/rehash.ts). */
+  reused?: number;
 }
 
 /** lstat plus content; a file that changes while being read throws ERR_CHANGED_WHILE_READING. */
@@ -27,8 +29,8 @@ export async function observe(
   const stat = known ?? (await fs.lstat(path));
   if (!stat) return { path, stat: null, content: null, link: '' };
   if (stat.kind === 'file') {
-    const { content, stat: at } = await hashFile(fs, path, opts);
-    return { path, stat: at, content, link: '' };
+    const { content, stat: at, reused } = await hashFile(fs, path, opts);
+    return { path, stat: at, content, link: '', ...(reused > 0 ? { reused } : {}) };
   }
   if (stat.kind === 'link') return { path, stat, content: null, link: await fs.readlink(path) };
   return { path, stat, content: null, link: '' };

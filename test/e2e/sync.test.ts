@@ -180,6 +180,54 @@ test('a 50 MiB binary file arrives intact (sha256)', () =>
     });
   }));
 
+test('edits of a large file on either side are re-hashed from its last reading, and travel intact', () =>
+  dumpOnFailure(async () => {
+    // A pair of its own at debug level: the "re-hashed" lines say the fast path was taken.
+    const p = await startPair({ logLevel: 'debug' });
+    try {
+      let data = seededBytes(20 * 1024 * 1024, 'rehash-20');
+      const file = (dir: string) => join(dir, 'big.bin');
+      const arrives = async (dir: string, what: string) => {
+        const want = sha256(data);
+        await waitFor(async () => sha256(await readFile(file(dir)).catch(() => Buffer.alloc(0))) === want, {
+          timeoutMs: 120_000,
+          intervalMs: 200,
+          message: what,
+        });
+      };
+      await writeFile(file(p.dirA), data);
+      await arrives(p.dirB, 'B has the file');
+      // On B, which only wrote it: the first local change takes prints, the second (a byte
+      // inserted at the front, rewritten in place) is re-hashed from them.
+      data = Buffer.from(data);
+      data.write('first change on B', 10 * 1024 * 1024);
+      await writeFile(file(p.dirB), data);
+      await arrives(p.dirA, "A has B's first change");
+      data = Buffer.concat([Buffer.from('!'), data]);
+      const mark = p.b.mark();
+      await writeFile(file(p.dirB), data);
+      await arrives(p.dirA, "A has B's insertion");
+      // Found again: all but the blocks around the edit and those the full hash before had
+      // no print for (one per MiB read at most).
+      const line = await p.b.waitForLine(/re-hashed.*big\.bin.*reused=(\d+)/, SYNC_TIMEOUT, { since: mark });
+      assert.ok(Number(line[1]) >= 16 * 1024 * 1024, `B re-hashed: ${line[0]}`);
+      // And back on A: its first and second changes of it since it was received.
+      for (const [at, text] of [
+        [3, 'A one'],
+        [15, 'A two'],
+      ] as const) {
+        data = Buffer.from(data);
+        data.write(text, at * 1024 * 1024);
+        await writeFile(file(p.dirA), data);
+        await arrives(p.dirB, `B has ${text}`);
+      }
+      await p.a.waitForLine(/re-hashed.*big\.bin/, SYNC_TIMEOUT);
+      await waitTreesEqual([p.dirA, p.dirB]);
+    } finally {
+      await Promise.all([p.a.stop(), p.b.stop()]);
+    }
+  }));
+
 test('the executable bit of a new file travels', () =>
   dumpOnFailure(async () => {
     const { dirA: a, dirB: b } = pair;
