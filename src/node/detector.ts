@@ -10,17 +10,16 @@ import type { IgnoreRules } from '../fs/ignore.ts';
 import { isValidPath, isWithin } from '../fs/paths.ts';
 import type { FileSystem } from '../fs/types.ts';
 import type { WatchEvent } from '../fs/watcher/types.ts';
-import { K } from '../log/keys.ts';
 import type { Store } from '../log/store.ts';
-import { EntryType } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
 import type { Mutex } from '../util/mutex.ts';
 import type { Ingested } from './ingest.ts';
-import { type Observation, observe, statMatches } from './observe.ts';
+import { type Found, type LookContext, lookAtPath } from './look-at.ts';
+import type { Observation } from './observe.ts';
 import { recordObserved } from './record-observed.ts';
 import type { Recorder } from './recorder.ts';
-import { carriedAlong, MOVED_RECHECK_MS, unstableFor } from './settle-rules.ts';
+import { MOVED_RECHECK_MS } from './settle-rules.ts';
 import { walk } from './walk.ts';
 
 export interface DetectorOptions {
@@ -62,7 +61,21 @@ export class Detector {
   private stopped = false;
   private readonly warned = new Set<string>();
 
-  constructor(private readonly o: DetectorOptions) {}
+  /** What looking at one path needs from the detector (look-at.ts). */
+  private readonly look: LookContext;
+
+  constructor(private readonly o: DetectorOptions) {
+    this.look = {
+      fs: o.fs,
+      store: o.store,
+      env: o.env,
+      logger: o.logger,
+      ignore: o.ignore,
+      vanished: this.vanished,
+      touch: (paths, delayMs) => this.touch(paths, delayMs),
+      retryLater: (path, err) => this.retryLater(path, err),
+    };
+  }
 
   /** Watcher events: something may have changed at these paths. */
   notify(events: WatchEvent[]): void {
@@ -188,71 +201,13 @@ export class Detector {
 
   /** Look at a batch of paths and record what changed. */
   private async examine(paths: string[], expired: string[]): Promise<void> {
-    const { fs, store } = this.o;
     const observed = new Map<string, Observation>();
     const gone = new Set<string>();
     const queue = [...paths];
     const seen = new Set<string>();
     const listLater: string[] = [];
-    const lookAt = async (p: string): Promise<void> => {
-      const entry = store.getFile(p);
-      const stat = await fs.lstat(p);
-      if (statMatches(stat, entry)) {
-        this.vanished.delete(p);
-        return;
-      }
-      if (!stat) {
-        if (!entry) return;
-        if (!this.vanished.has(p)) this.vanished.set(p, this.o.env.now());
-        if (entry.type === EntryType.Directory) {
-          for (const child of await store.filePaths(K.filesUnder(p))) {
-            if (!this.vanished.has(child)) this.vanished.set(child, this.o.env.now());
-          }
-        }
-        return;
-      }
-      if (stat.kind === 'other') return;
-      this.vanished.delete(p);
-      const wait = unstableFor(p, stat, entry, this.o.env.now());
-      if (wait > 0) {
-        this.touch([p], wait);
-        return;
-      }
-      // The inode known under another name: a rename, or an entry of a moved folder.
-      const from = !entry || entry.ino !== stat.ino ? store.pathOfInode(stat.ino) : null;
-      const fromEntry = from && from !== p ? store.getFile(from) : null;
-      try {
-        // The lstat just taken decides the kind (a file is stat'ed again through its handle).
-        const obs = carriedAlong(p, stat, fromEntry) ?? (await observe(fs, p, undefined, stat));
-        if (obs.reused) this.o.logger.debug('re-hashed', { path: p, size: stat.size, reused: obs.reused });
-        observed.set(p, obs);
-      } catch (err) {
-        this.retryLater(p, err);
-        return;
-      }
-      // Appeared with an inode we know under another name that is now absent: a rename.
-      const renamed = !!from && from !== p && !isWithin(p, from) && (await fs.lstat(from))?.ino !== stat.ino;
-      if (renamed) {
-        this.vanished.set(from, this.o.env.now());
-        if (fromEntry?.type === EntryType.Directory) {
-          for (const child of await store.filePaths(K.filesUnder(from)))
-            this.vanished.set(child, this.o.env.now());
-        }
-      }
-      // A new directory: its contents may have arrived without events of their own. Its
-      // own entries only: a new folder among them is listed when it is looked at in turn
-      // (walking the whole tree here listed a burst's nested folders twice, and held the
-      // first batch of a 5,000-file burst for 0.7 s). A moved folder is listed once its
-      // RENAME is sent: the operation takes its indexed contents along, and listing 1,000
-      // entries first held it back by ~30 ms.
-      if (stat.kind === 'dir' && (!entry || entry.ino !== stat.ino)) {
-        if (renamed && fromEntry?.type === EntryType.Directory) listLater.push(p);
-        else {
-          const inside = await walk(fs, p, { ignore: this.o.ignore(), recursive: false });
-          for (const child of inside.keys()) queue.push(child);
-        }
-      }
-    };
+    const found: Found = { observed, queue, listLater };
+    const lookAt = (p: string) => lookAtPath(this.look, p, found);
     // Several paths at once: stat and hashing wait on the disk, not on each other.
     // A new folder's walk can queue thousands of paths: past the batch cap the rest go back to
     // the queue, so the first operations are recorded (and sent) while the rest are hashed.
