@@ -86,9 +86,10 @@ export function printsCacheOf(fs: FileSystem): PrintsCache {
 /**
  * Hash a file through the FileSystem. A large file read before is re-hashed from the prints
  * of that reading (rehash.ts) unless most of it is new; otherwise (and then) read ahead one
- * buffer while the previous one is chunked, taking prints if the path was read before. Throws ChangedWhileReadingError if size, mtime
- * or ctime moved during the read (or the bytes read disagree with the size): the caller
- * retries later. Returns the stat at open, and how many bytes were found in old blocks.
+ * buffer while the previous one is chunked, taking prints if the path was read before.
+ * Throws ChangedWhileReadingError if size, mtime or ctime moved during the read (or the
+ * bytes read disagree with the size): the caller retries later. Returns the stat at open,
+ * and how many bytes were found in old blocks.
  */
 export async function hashFile(
   fs: FileSystem,
