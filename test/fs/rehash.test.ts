@@ -13,6 +13,7 @@ import { RehashGaveUpError, rehash } from '../../src/fs/rehash.ts';
 import type { FileSystem, ReadHandle, Stat } from '../../src/fs/types.ts';
 import { fastHash, sharedMemory, slotsFree } from '../../src/fs/wasm/gear.ts';
 import type { Content } from '../../src/proto/types.ts';
+import { seededBytes } from '../harness/files.ts';
 
 const SMALL: ChunkParams = { min: 256, avg: 1024, max: 4096 };
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest();
@@ -162,15 +163,7 @@ test('a rehash gives exactly what a full hash gives, whatever the edits', async 
       fc.array(fc.array(editArb, { minLength: 0, maxLength: 3 }), { minLength: 1, maxLength: 2 }),
       fc.integer({ min: 0, max: 2 ** 31 }),
       async (size, rounds, seed) => {
-        // Random bytes from the seed (xorshift32), so a failure can be replayed.
-        const old = Buffer.alloc(size);
-        let x = seed | 1;
-        for (let i = 0; i < size; i++) {
-          x ^= x << 13;
-          x ^= x >>> 17;
-          x ^= x << 5;
-          old[i] = x & 0xff;
-        }
+        const old = seededBytes(size, seed); // so a failure can be replayed
         let now: Uint8Array = old;
         let prior = await fullPrints(old, SMALL);
         for (const edits of rounds) {
