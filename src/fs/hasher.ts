@@ -84,6 +84,16 @@ export function printsCacheOf(fs: FileSystem): PrintsCache {
 }
 
 /**
+ * A file we put in place ourselves (the file writer) counts as read once: its first local
+ * change then takes prints, and the next one is re-hashed from them. Prints it already has
+ * stay (any genuine earlier reading will do).
+ */
+export function countAsRead(fs: FileSystem, path: string, size: number): void {
+  const prints = printsCacheOf(fs);
+  if (size >= PRINTS_MIN && prints.get(path) === undefined) prints.set(path, null);
+}
+
+/**
  * Hash a file through the FileSystem. A large file read before is re-hashed from the prints
  * of that reading (rehash.ts) unless most of it is new; otherwise (and then) read ahead one
  * buffer while the previous one is chunked, taking prints if the path was read before.

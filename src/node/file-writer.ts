@@ -2,9 +2,8 @@
 // target (local blocks first, the rest fetched), verified and fsynced outside the disk lock,
 // in parallel; then the prepared files are committed in groups under the lock (re-check,
 // rename into place, one index transaction), and each touched folder is fsynced once.
-import { PRINTS_MIN } from '../fs/block-prints.ts';
 import { DIRECT_MIN } from '../fs/direct-write.ts';
-import { printsCacheOf } from '../fs/hasher.ts';
+import { countAsRead } from '../fs/hasher.ts';
 import { parentOf } from '../fs/paths.ts';
 import type { FileSystem, Stat, TempFile } from '../fs/types.ts';
 import type { Store } from '../log/store.ts';
@@ -168,11 +167,7 @@ export class FileWriter {
                 txn.setFile(item.a.path, entryFor(result, item.a.headPath, item.a.version));
                 dirs.add(parentOf(item.a.path));
                 this.o.stats.written++;
-                // A large file we wrote counts as read once: its first local change then
-                // takes prints, and the next one is re-hashed from them (fs/block-prints.ts).
-                const prints = printsCacheOf(this.o.fs);
-                if (result.size >= PRINTS_MIN && prints.get(item.a.path) === undefined)
-                  prints.set(item.a.path, null);
+                countAsRead(this.o.fs, item.a.path, result.size);
               }
               outcome.set(item, null);
             } catch (err) {
