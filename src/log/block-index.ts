@@ -56,9 +56,13 @@ export class BlockIndexWriter {
       this.pending.set(hex, loc);
     });
     if (this.running === null && this.pending.size > 0) {
-      this.running = this.drain().finally(() => {
-        this.running = null;
-      });
+      // From the next turn: building the first batch here (1,000 records of a moved folder:
+      // 5-8 ms) delayed whatever the committing caller does next, such as sending.
+      this.running = new Promise((resolve) => setImmediate(resolve))
+        .then(() => this.drain())
+        .finally(() => {
+          this.running = null;
+        });
     }
   }
 

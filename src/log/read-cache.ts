@@ -44,6 +44,33 @@ export class ReadCache {
   }
 
   /**
+   * Remember what a committed batch wrote. The values are copied into one buffer, not one
+   * each: a folder rename of 1,000 files commits ~7,000 records, and an ArrayBuffer apiece
+   * took ~17 ms of the sender's path to sending its RENAME. The records of one batch are
+   * cached together and age together, so the buffer outlives its last cached record by
+   * little (a record written again later leaves it early).
+   */
+  setBatch(entries: readonly (readonly [string, Uint8Array | null])[]): void {
+    let total = 0;
+    for (const [, v] of entries) if (v !== null && v.length <= this.maxValueBytes) total += v.length;
+    const slab = new Uint8Array(total);
+    let at = 0;
+    for (const [key, v] of entries) {
+      this.drop(key);
+      if (v === null) {
+        this.map.set(key, ABSENT);
+        continue;
+      }
+      if (v.length > this.maxValueBytes) continue;
+      slab.set(v, at);
+      this.map.set(key, slab.subarray(at, at + v.length));
+      at += v.length;
+      this.bytes += v.length;
+    }
+    if (this.map.size > this.maxEntries || this.bytes > this.maxBytes) this.evict();
+  }
+
+  /**
    * Oldest first (a Map iterates in insertion order), down to 7/8 of the limits at once:
    * each pass starts over the Map's deleted slots, so evicting one entry per insert was
    * quadratic.

@@ -91,12 +91,14 @@ export class Store {
     // a later eviction) on the way from the commit to sending the operation. Operations
     // are read about once (a small file's content is in its operation): a 5,000-file burst
     // filled the cache's 4 MiB with them.
+    const cached: [string, Uint8Array | null][] = [];
     writes.forEach((value, key) => {
       if (K.isListedOnly(key)) return;
       if (K.isBlock(key) || K.isOp(key)) this.cache.forget(key);
-      else this.cache.set(key, value);
+      else cached.push([key, value]);
       this.written?.add(key);
     });
+    this.cache.setBatch(cached);
     if (this.written?.full) this.written = null;
   }
 

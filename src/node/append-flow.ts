@@ -69,6 +69,7 @@ export class AppendFlow {
   stop(): void {
     this.stopped = true;
     this.conflictTimer?.cancel();
+    this.checkTimer?.cancel();
   }
 
   /** Resolves once a log sync under way (if any) is done. */
@@ -86,11 +87,7 @@ export class AppendFlow {
     const extras = new Set<string>(extra);
     const affected = new Set<string>(extras);
     for (const i of ops) for (const p of i.affected) affected.add(p);
-    for (const p of affected) {
-      const live = store.kindsAt(p).filter((k) => !isTombstoneKind(k)).length;
-      if (live > 1) this.conflicted.add(p);
-      else this.conflicted.delete(p);
-    }
+    this.noteConflictsSoon(affected);
     for (const i of ops) gossip.noteRefused(i.refused);
     // What we tell others we hold (the quorum's acknowledgement) must be on disk.
     if (durable) this.acknowledge(store.clock());
@@ -105,6 +102,38 @@ export class AppendFlow {
     // file's path to the disk, and only the acknowledgement waits for it.
     if (!durable) this.syncSoon();
     gossip.soon();
+  }
+
+  private readonly toCheck = new Set<string>();
+  private checkTimer: Timer | null = null;
+
+  /**
+   * Which of these paths hold more than one live version, looked up once the operations
+   * have left and their paths are planned: a folder rename's 2,000 paths took 12-21 ms on
+   * each side, before the RENAME was sent and before the peer planned it.
+   */
+  private noteConflictsSoon(paths: Iterable<string>): void {
+    for (const p of paths) this.toCheck.add(p);
+    if (this.checkTimer || this.toCheck.size === 0 || this.stopped) return;
+    this.checkTimer = this.o.env.setTimer(0, () => {
+      this.checkTimer = null;
+      this.noteConflicts();
+    });
+  }
+
+  /** Bring `conflicted` up to date with the paths queued by noteConflictsSoon. */
+  private noteConflicts(): void {
+    let gained = false;
+    for (const p of this.toCheck) {
+      const live = this.o.store.kindsAt(p).filter((k) => !isTombstoneKind(k)).length;
+      if (live <= 1) this.conflicted.delete(p);
+      else if (!this.conflicted.has(p)) {
+        this.conflicted.add(p);
+        gained = true;
+      }
+    }
+    this.toCheck.clear();
+    if (gained) this.relayoutConflicts();
   }
 
   /** Publish (by gossip) that everything up to `clock` is durably in our log. */

@@ -41,6 +41,49 @@ test('the cache keeps values and absences, and drops the oldest past its limits'
   assert.deepEqual(b.get('v4'), bytes(30));
 });
 
+test('a committed batch is cached as copies, absences and all, within the same limits', () => {
+  const c = new ReadCache(6, 1000, 100);
+  c.set('x', bytes(5, 9));
+  const a = bytes(10, 1);
+  const b = bytes(20, 2);
+  // Values that are views into a larger buffer, as encoded records are.
+  const pool = new Uint8Array(64).fill(3);
+  const d = pool.subarray(8, 16);
+  c.setBatch([
+    ['a', a],
+    ['x', null], // replaces a cached value with an absence
+    ['b', b],
+    ['huge', bytes(101)], // over maxValueBytes: not kept
+    ['d', d],
+  ]);
+  a.fill(7);
+  b.fill(7);
+  pool.fill(7);
+  assert.deepEqual(c.get('a'), bytes(10, 1));
+  assert.deepEqual(c.get('b'), bytes(20, 2));
+  assert.deepEqual(c.get('d'), bytes(8, 3));
+  assert.equal(c.get('x'), null);
+  assert.equal(c.get('huge'), undefined);
+  assert.equal(c.size, 4);
+  // The same limits as one at a time: 7 entries > 6, down to 5, the oldest first.
+  c.setBatch([
+    ['e', bytes(1)],
+    ['f', bytes(1)],
+    ['g', bytes(1)],
+  ]);
+  assert.equal(c.size, 5);
+  assert.equal(c.get('a'), undefined);
+  assert.equal(c.get('x'), undefined);
+  assert.deepEqual(c.get('b'), bytes(20, 2));
+  const small = new ReadCache(100, 50, 100);
+  small.setBatch([
+    ['p', bytes(30)],
+    ['q', bytes(30)],
+  ]);
+  assert.equal(small.get('p'), undefined); // 60 bytes > 50: down to <= 43.75
+  assert.deepEqual(small.get('q'), bytes(30));
+});
+
 function entry(size: number): FileEntry {
   return {
     type: EntryType.File,
