@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --v8-pool-size=1 --max-semi-space-size=2 --heap-growing-percent=20
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --v8-pool-size=1 --max-semi-space-size=2 --heap-growing-percent=20 --expose-gc
 // Entry point. One V8 helper thread, not Node's four: on two cores, four helpers compiling
 // and collecting beside the main thread slowed it (a 1,000-file folder rename: 474-526 ms
 // against 296-386 ms). A young generation of at most 2 MiB semi-spaces, not 16, and an old

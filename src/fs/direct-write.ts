@@ -7,9 +7,10 @@
 //
 // Direct writes need aligned offsets, lengths and memory, and blocks land anywhere: writes
 // are copied into CHUNK-sized staging buffers (page-aligned), one per CHUNK of the file,
-// and a chunk is written once it is full. A chunk that finds no free buffer, bytes past the
-// announced size, the file's unaligned tail, and anything written after its chunk went out
-// take the ordinary (page cache) write. So do bytes copied from local files (an edit's
+// and a chunk is written once it is full, in the background (flush waits for it). A chunk
+// that finds no free buffer waits for one while this file's own writes hold them; one that
+// finds none otherwise, bytes past the announced size, the file's unaligned tail, and
+// anything written after its chunk went out take the ordinary (page cache) write. So do bytes copied from local files (an edit's
 // unchanged blocks) unless their chunk is already staged: the old version they are read
 // from is cached, and the pages it frees as the new one replaces it are reused before the
 // host takes them back; an edit of a 512 MiB file copied that way was no slower than
@@ -92,10 +93,14 @@ export class DirectStage {
   /** Chunks done with staging: their direct write while it runs, else null (page cache). */
   private readonly gone = new Map<number, Promise<void> | null>();
   private readonly running = new Set<Promise<void>>();
+  /** Direct writes of staged chunks under way (each holds a slot). */
+  private sending = 0;
   private failed: unknown = null;
   /** False once the file refused a direct write (EINVAL): the rest goes through the page cache. */
   private direct = true;
   private closed = false;
+  /** close() has begun: a write waiting for a buffer must not take one now. */
+  private closing = false;
 
   constructor(
     /** The size the file will have: chunks are cut at it. */
@@ -108,8 +113,9 @@ export class DirectStage {
   }
 
   /**
-   * Stage (or write) `data` at `position`. Resolves once the bytes are staged, or written if
-   * they filled their chunk or bypass staging; rejects with that write's error. `copied`
+   * Stage (or write) `data` at `position`. Resolves once the bytes are staged (a chunk they
+   * fill is written in the background), or written if they bypass staging; rejects with
+   * that write's error, or an earlier background one's. `copied`
    * bytes (read from local files) start no chunk of their own: see the file comment.
    */
   write(data: Uint8Array, position: number, copied = false): Promise<void> {
@@ -138,6 +144,7 @@ export class DirectStage {
 
   /** Drop what is staged and wait for the writes under way (the file is being abandoned or closed). */
   async close(): Promise<void> {
+    this.closing = true;
     for (const s of this.staged.values()) this.slots.give(s.buf);
     this.staged.clear();
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
@@ -150,6 +157,8 @@ export class DirectStage {
   }
 
   private put(chunk: number, off: number, piece: Uint8Array, copied: boolean): Promise<void> | null {
+    if (this.failed !== null) return Promise.reject(this.failed);
+    if (this.closing) return Promise.reject(new Error('write after close'));
     let s = this.staged.get(chunk);
     if (!s && !copied && !this.gone.has(chunk) && this.direct) {
       const buf = this.slots.take();
@@ -158,6 +167,10 @@ export class DirectStage {
         buf.fill(0, 0, length); // a slot holds someone's old bytes
         s = { buf, filled: 0, length };
         this.staged.set(chunk, s);
+      } else if (this.sending > 0) {
+        // Our own direct writes hold the slots and give them back as they end: wait for
+        // one rather than take the page cache (the disk is behind the network, then).
+        return Promise.race(this.running).then(() => this.put(chunk, off, piece, copied) ?? undefined);
       }
     }
     if (!s) {
@@ -172,7 +185,11 @@ export class DirectStage {
     }
     s.buf.set(piece, off);
     s.filled += piece.length;
-    return s.filled >= s.length ? this.send(chunk, s) : null;
+    // The chunk's write goes on in the background (flush waits for it, and an error fails
+    // the next write or the flush): the caller's window of requests moves on meanwhile.
+    // Waiting for it held each 1 MiB run of a new file 1-2 ms longer in the window.
+    if (s.filled >= s.length) void this.send(chunk, s).catch(() => {});
+    return null;
   }
 
   private send(chunk: number, s: Staged): Promise<void> {
@@ -194,7 +211,9 @@ export class DirectStage {
           return viaCache();
         },
       );
+    this.sending++;
     const done = p.finally(() => {
+      this.sending--;
       this.slots.give(s.buf);
       if (this.gone.get(chunk) === done) this.gone.set(chunk, null);
     });

@@ -1,12 +1,14 @@
 // One WebSocket connection from its first byte to its end: the handshake, then the
 // PeerLink the core uses. A single 'message' listener serves both phases, so a frame that
 // arrives in the same TCP read as the peer's proof is never lost in a hand-over.
+
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../proto/codec.ts';
 import type { Frame } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
+import { noteYoungBuffers } from '../util/young-garbage.ts';
 import { channelBinding } from './auth.ts';
 import { CloseCode, closeReason, NetError } from './errors.ts';
 import { type Authenticated, Handshake, type LocalIdentity, type Refusal, refusal } from './handshake.ts';
@@ -198,6 +200,7 @@ export class WsLink implements PeerLink {
       return;
     }
     const buf = asBuffer(data);
+    noteYoungBuffers(buf.length);
     if (!this.handshake.done) {
       this.onHandshakeMessage(buf);
       return;

@@ -153,13 +153,35 @@ for (const [shape, einval] of [
     assert.equal(d.slots.taken, 0);
   });
 
-test('any other direct-write error reaches the writer and flush', async () => {
-  const size = 2 * CHUNK;
+test('any other direct-write error reaches flush and every later write', async () => {
+  const size = 3 * CHUNK;
   const eio = Object.assign(new Error('EIO: i/o error, write'), { code: 'ERR_IO' });
   const d = disk(size, { directError: (pos) => (pos === CHUNK ? eio : null) });
   await d.stage.write(pattern(CHUNK), 0);
-  await assert.rejects(d.stage.write(pattern(CHUNK), CHUNK), /EIO/);
+  // Completing a chunk does not wait for its write (the fetch window moves on): the
+  // failure surfaces at the flush, and any write after it is refused.
+  await d.stage.write(pattern(CHUNK), CHUNK);
   await assert.rejects(d.stage.flush(), /EIO/);
+  await assert.rejects(d.stage.write(pattern(100), 2 * CHUNK), /EIO/);
+  assert.equal(d.slots.taken, 0);
+});
+
+test('no free buffer while our own chunks are being written: the next chunk waits for one', async () => {
+  const size = 3 * CHUNK;
+  const data = pattern(size, 4);
+  const d = disk(size, { slots: 1 });
+  // Each write completes its chunk; the direct write of the one before still holds the
+  // only buffer, so the next waits for it instead of going through the page cache.
+  await Promise.all(
+    [0, 1, 2].map((c) => d.stage.write(data.subarray(c * CHUNK, (c + 1) * CHUNK), c * CHUNK)),
+  );
+  await d.stage.flush();
+  sameBytes(d.bytes.subarray(0, size), data);
+  assert.deepEqual(
+    d.direct.map((w) => w.pos),
+    [0, CHUNK, 2 * CHUNK],
+  );
+  assert.deepEqual(d.buffered, []);
   assert.equal(d.slots.taken, 0);
 });
 
