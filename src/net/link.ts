@@ -1,7 +1,6 @@
 // One WebSocket connection from its first byte to its end: the handshake, then the
 // PeerLink the core uses. A single 'message' listener serves both phases, so a frame that
 // arrives in the same TCP read as the peer's proof is never lost in a hand-over.
-
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../proto/codec.ts';

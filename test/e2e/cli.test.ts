@@ -57,7 +57,12 @@ test('bin/resonate.js runs as a program (its shebang passes node flags through e
   });
   assert.equal(out.code, 0);
   assert.equal(out.stdout.trim(), `resonate ${VERSION}`);
-  assert.deepEqual(NODE_FLAGS, ['--v8-pool-size=1', '--max-semi-space-size=2', '--heap-growing-percent=20']);
+  assert.deepEqual(NODE_FLAGS, [
+    '--v8-pool-size=1',
+    '--max-semi-space-size=2',
+    '--heap-growing-percent=20',
+    '--expose-gc', // for util/young-garbage.ts
+  ]);
   assert.deepEqual(SHEBANG_ENV, { MALLOC_MMAP_THRESHOLD_: '131072' });
 });
 
