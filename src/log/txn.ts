@@ -38,10 +38,6 @@ export class Txn {
 
   constructor(readonly store: Store) {}
 
-  get size(): number {
-    return this.writes.size + this.children.size;
-  }
-
   held(origin: string): number {
     return this.clock[origin] ?? this.store.held(origin);
   }
