@@ -10,8 +10,9 @@ export class FdReadHandle implements ReadHandle {
   /** The fstat taken right after open, served to the first stat() (one syscall per file fewer). */
   private opened: Stats | null;
 
-  constructor(path: string, fd: number, opened: Stats) {
+  constructor(path: string, fd: number, opened: Stats, pooled = false) {
     this.io = new FdIo(fd, path, opened.size);
+    if (pooled) this.io.poolReads();
     this.opened = opened;
   }
 
