@@ -10,9 +10,8 @@ export class FdReadHandle implements ReadHandle {
   /** The fstat taken right after open, served to the first stat() (one syscall per file fewer). */
   private opened: Stats | null;
 
-  constructor(path: string, fd: number, opened: Stats, pooled = false) {
+  constructor(path: string, fd: number, opened: Stats) {
     this.io = new FdIo(fd, path, opened.size);
-    if (pooled) this.io.poolReads();
     this.opened = opened;
   }
 

@@ -159,16 +159,15 @@ export class DiskFs implements FileSystem {
     return this.inEntry(path, (dir, name) => readlink(dir.entry(name)));
   }
 
-  async openRead(path: string, opts: { background?: boolean } = {}): Promise<ReadHandle> {
+  async openRead(path: string): Promise<ReadHandle> {
     checkFsPath(path);
-    const pooled = opts.background === true;
     const s = this.confiner.known;
     if (s?.procfd) {
       // Fast path: the folder through a cached, re-verified handle (see disk-pins.ts).
       const via = this.pinCache(s.realRoot).entry(parentOf(path), baseName(path));
-      if (via !== null) return this.openFd(path, via, pooled);
+      if (via !== null) return this.openFd(path, via);
     }
-    return this.inEntry(path, async (dir, name) => this.openFd(path, dir.entry(name), pooled));
+    return this.inEntry(path, async (dir, name) => this.openFd(path, dir.entry(name)));
   }
 
   async readSmall(paths: string[], max: number, inlineMax: number): Promise<(SmallFile | null)[] | null> {
@@ -184,7 +183,7 @@ export class DiskFs implements FileSystem {
   }
 
   /** open + fstat, made synchronously (see fd-io.ts). */
-  private openFd(path: string, osPath: string, pooled: boolean): ReadHandle {
+  private openFd(path: string, osPath: string): ReadHandle {
     let fd: number;
     try {
       // O_NOFOLLOW: a final symlink fails (ELOOP); O_NONBLOCK: a FIFO cannot hang us.
@@ -195,7 +194,7 @@ export class DiskFs implements FileSystem {
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) throw new FsError('ERR_IO', path, `not a regular file (${kindOf(st)})`);
-      return new FdReadHandle(path, fd, st, pooled);
+      return new FdReadHandle(path, fd, st);
     } catch (err) {
       closeSync(fd);
       throw toFsError(err, path);

@@ -109,9 +109,9 @@ export class FaultyFs implements FileSystem {
     this.trip('readlink', path);
     return this.inner.readlink(path);
   }
-  async openRead(path: string, opts?: { background?: boolean }): Promise<ReadHandle> {
+  async openRead(path: string): Promise<ReadHandle> {
     this.trip('openRead', path);
-    const handle = await this.inner.openRead(path, opts);
+    const handle = await this.inner.openRead(path);
     return {
       read: async (buf, offset, length, position) => {
         this.trip('read', path);

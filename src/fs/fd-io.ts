@@ -93,14 +93,9 @@ export class FdIo {
     );
   }
 
-  /** Large reads go to the thread pool (a few were slow, or poolReads was called). */
+  /** Large reads go to the thread pool (one was slow). */
   get readsPooled(): boolean {
     return this.cold;
-  }
-
-  /** Send large reads to the thread pool from the start (a background reader). */
-  poolReads(): void {
-    this.cold = true;
   }
 
   read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {

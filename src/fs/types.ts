@@ -78,11 +78,7 @@ export interface FileSystem {
   /** readdir plus the lstat of each entry (null if it vanished meanwhile), in one pass over the folder. */
   readdirStat(path: string): Promise<{ name: string; stat: Stat | null }[]>;
   readlink(path: string): Promise<string>;
-  /**
-   * `background`: a reader nothing waits for (a file read back into the page cache): its
-   * reads go to the thread pool, never held in-line on the event loop.
-   */
-  openRead(path: string, opts?: { background?: boolean }): Promise<ReadHandle>;
+  openRead(path: string): Promise<ReadHandle>;
   /**
    * Optional fast path: regular files of at most `max` bytes read and hashed in one batch.
    * An entry is null where that plain case did not hold (the caller looks at the path the

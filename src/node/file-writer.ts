@@ -14,6 +14,7 @@ import type { Mutex } from '../util/mutex.ts';
 import { type ContentAssembler, loggedOpReader, withLoggedBytes } from './content.ts';
 import { type DiskSteps, entryFor, type ReconcileStats, statOf } from './disk-steps.ts';
 import type { Action } from './plan.ts';
+import { readBack } from './read-back.ts';
 
 export interface Transfer {
   path: string;
@@ -113,27 +114,17 @@ export class FileWriter {
 
   /**
    * Blocks from peers were written past the page cache (fs/direct-write.ts): read the file
-   * back while nothing else is being written, so that its next edit copies its blocks from
-   * memory, not from the disk. By hand, the first 1 MiB overwrite after a new 512 MiB file
-   * took the receiver 1.29-1.43 s, the next ones 0.5-0.6 s (the bench's own check, which
-   * reads every file it waits for, hid it). Its reads go to the thread pool: made in-line,
-   * they held the event loop ~0.8 s per 512 MiB file (a 1 KiB file sent right after waited
-   * 807-888 ms, now 35-83 ms). Stops once another file is being written, not for this one:
-   * its next edit is what it is for (stopping then, the bench's first 1 MiB overwrite took
-   * 3.0-3.2 s, its blocks read from the disk).
+   * back (node/read-back.ts) so that its next edit copies its blocks from memory, not from
+   * the disk. By hand, the first 1 MiB overwrite after a new 512 MiB file took the receiver
+   * 1.29-1.43 s, the next ones 0.5-0.6 s (the bench's own check, which reads every file it
+   * waits for, hid it). Stops once another file is being written, not for this one: its
+   * next edit is what this is for.
    */
   private warmUp(path: string): void {
     if (this.warming) return;
     const busy = () => this.o.stopped() || [...this.transfers.keys()].some((p) => p !== path);
-    this.warming = (async () => {
-      const h = await this.o.fs.openRead(path, { background: true });
-      try {
-        const buf = new Uint8Array(1 << 20);
-        for (let at = 0, n = 1; n > 0 && !busy(); at += n) n = await h.read(buf, 0, buf.length, at);
-      } finally {
-        await h.close();
-      }
-    })()
+    this.warming = readBack(this.o.fs, path, busy)
+      .then(() => {})
       .catch(() => {}) // only a cache's warmth is at stake
       .finally(() => {
         this.warming = null;

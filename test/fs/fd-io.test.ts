@@ -1,11 +1,10 @@
-// FdIo's large reads: in-line while they are fast, on the thread pool after a slow one or
-// for a background reader, and the same bytes either way.
+// FdIo's large reads: in-line while they are fast, on the thread pool after a slow one, and
+// the same bytes either way.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DiskFs } from '../../src/fs/disk.ts';
 import { FdIo, SLOW_READS, SMALL_IO } from '../../src/fs/fd-io.ts';
 import { makeTempDir, removeTree } from '../harness/tmp.ts';
 
@@ -86,44 +85,4 @@ test('a large write starts writebacks as it goes and ends with every byte in pla
   await small.fsync();
   assert.equal(small.writebacks, 0, 'a file below WRITEBACK_BYTES is synced once, at the end');
   await small.close();
-});
-
-/** Whether a read's promise settles before the event loop turns (an in-line read does). */
-async function settlesInLine(read: Promise<number>): Promise<boolean> {
-  let settled = false;
-  const done = read.then(() => {
-    settled = true;
-  });
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-  const inLine = settled;
-  await done;
-  return inLine;
-}
-
-test("a background reader's large reads go to the pool from the first, with the same bytes", async (t) => {
-  const dir = await makeTempDir('fd-io');
-  t.after(() => removeTree(dir));
-  const data = randomBytes(8 * SMALL_IO + 777);
-  writeFileSync(join(dir, 'f'), data);
-
-  const io = new FdIo(openSync(join(dir, 'f'), 'r'), 'f', data.length, Number.POSITIVE_INFINITY);
-  io.poolReads();
-  assert.equal(io.readsPooled, true);
-  assert.deepEqual(await readAll(io, data.length, 1 << 20), data);
-  await io.close();
-
-  // Through the folder: the same file, read back in the page cache, in-line unless in background.
-  const fs = new DiskFs(dir);
-  const buf = Buffer.alloc(1 << 20);
-  const plain = await fs.openRead('f');
-  assert.equal(await settlesInLine(plain.read(buf, 0, buf.length, 0)), true, 'an ordinary read is in-line');
-  await plain.close();
-  const background = await fs.openRead('f', { background: true });
-  assert.equal(
-    await settlesInLine(background.read(buf, 0, buf.length, 0)),
-    false,
-    'a background read waits for the pool',
-  );
-  assert.deepEqual(buf, data.subarray(0, buf.length));
-  await background.close();
 });
