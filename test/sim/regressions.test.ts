@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { runCase } from './check.ts';
 import type { Action } from './schedule.ts';
 
-const cases: { nodes: number; seed?: number; bug: string; actions: Action[] }[] = [
+// `todo`: found and not yet fixed; it runs, and its failure is reported without failing the suite.
+const cases: { nodes: number; seed?: number; bug: string; todo?: string; actions: Action[] }[] = [
   {
     nodes: 3,
     bug: 'a deletion in its grace period made the reconciler replan in a busy loop',
@@ -164,10 +165,24 @@ const cases: { nodes: number; seed?: number; bug: string; actions: Action[] }[] 
       { t: 'rm', k: 1, path: 'd/y' },
     ],
   },
+  {
+    nodes: 3,
+    bug: 'a folder the user had just moved away was made again for a remote file, before the move was recorded',
+    todo: 'soak seed 536165399 (2026-11-28); fails on 219fd82 too: node 1 keeps d/f/w on disk, its head deleted',
+    actions: [
+      { t: 'crash', k: 2 },
+      { t: 'write', k: 2, path: 'd/f/w' },
+      { t: 'write', k: 0, path: 'd/x' },
+      { t: 'run' },
+      { t: 'mv', k: 1, from: 'd', to: 'e' },
+      { t: 'mv', k: 1, from: 'a', to: 'd/f/w' },
+      { t: 'write', k: 0, path: 'a' },
+    ],
+  },
 ];
 
 for (const c of cases) {
-  test(`${c.nodes} nodes: ${c.bug}`, async () => {
+  test(`${c.nodes} nodes: ${c.bug}`, { todo: c.todo }, async () => {
     await runCase(c.nodes, c.seed ?? 0, c.actions, true);
   });
 }
