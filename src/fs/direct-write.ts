@@ -12,9 +12,10 @@
 // finds none otherwise, bytes past the announced size, the file's unaligned tail, and
 // anything written after its chunk went out take the ordinary (page cache) write. So do
 // bytes copied from local files (an edit's unchanged blocks) unless their chunk is already
-// staged: the old version they are read from is cached, and the pages it frees as the new one replaces it are reused before the
-// host takes them back; an edit of a 512 MiB file copied that way was no slower than
-// before, while copied past the cache its next edit read it cold.
+// staged: the old version they are read from is cached, and the pages it frees as the new
+// one replaces it are reused before the host takes them back; an edit of a 512 MiB file
+// copied that way was no slower than before, while copied past the cache its next edit
+// read it cold.
 import { errnoOf } from './disk-errors.ts';
 
 /** Files of at least this size are written past the page cache. */

@@ -110,7 +110,7 @@ export class FileWriter {
   }
 
   /** The file being read back into the page cache, if any (one at a time). */
-  private warming: Promise<void> | null = null;
+  private warming: Promise<unknown> | null = null;
 
   /**
    * Blocks from peers were written past the page cache (fs/direct-write.ts): read the file
@@ -122,9 +122,9 @@ export class FileWriter {
    */
   private warmUp(path: string): void {
     if (this.warming) return;
-    const busy = () => this.o.stopped() || [...this.transfers.keys()].some((p) => p !== path);
+    // Another file is being written when the transfers are more than this file's own.
+    const busy = () => this.o.stopped() || this.transfers.size > (this.transfers.has(path) ? 1 : 0);
     this.warming = readBack(this.o.fs, path, busy)
-      .then(() => {})
       .catch(() => {}) // only a cache's warmth is at stake
       .finally(() => {
         this.warming = null;

@@ -11,7 +11,11 @@ export const YIELD_BYTES = 8 << 20;
 const READ_BYTES = 1 << 20;
 
 /** Read `path` to its end, or until `stop()` says so (asked before each read); bytes read. */
-export async function readBack(fs: FileSystem, path: string, stop: () => boolean): Promise<number> {
+export async function readBack(
+  fs: Pick<FileSystem, 'openRead'>,
+  path: string,
+  stop: () => boolean,
+): Promise<number> {
   const h = await fs.openRead(path);
   let at = 0;
   try {

@@ -10,14 +10,14 @@ import { readBack, YIELD_BYTES } from '../../src/node/read-back.ts';
 import { makeTempDir, removeTree } from '../harness/tmp.ts';
 
 /** A file of `size` bytes whose reads complete in-line, as fd-io's do from the page cache. */
-function inLineFs(size: number): FileSystem {
+function inLineFs(size: number): Pick<FileSystem, 'openRead'> {
   const handle: ReadHandle = {
     read: (_buf, _offset, length, position) =>
       Promise.resolve(Math.max(0, Math.min(length, size - position))),
     stat: () => Promise.reject(new Error('not used')),
     close: () => Promise.resolve(),
   };
-  return { openRead: () => Promise.resolve(handle) } as unknown as FileSystem;
+  return { openRead: () => Promise.resolve(handle) };
 }
 
 test('reads that complete in-line still leave the event loop a turn per slice', async () => {
