@@ -29,6 +29,22 @@ export async function writeBytes(
   return p;
 }
 
+/**
+ * Rewrite an existing file in place with one positional write (no truncation first, then a
+ * truncate to the new length if it shrank), the way an editor saving over a file does. A
+ * watcher then sees at most a mix of old and new bytes, never a file cut short mid-write as
+ * writeFile's open-truncate-write in 512 KiB pieces can show it.
+ */
+export async function overwriteInPlace(path: string, data: Uint8Array): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.write(data, 0, data.length, 0);
+    await fh.truncate(data.length);
+  } finally {
+    await fh.close();
+  }
+}
+
 const CHUNK = 1 << 20;
 
 /**
