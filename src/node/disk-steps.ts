@@ -206,10 +206,19 @@ export class DiskSteps {
     const index = txn ?? this.o.store;
     if (st?.kind === 'dir') {
       // Another folder than the one the index has (the user moved it away and made a new
-      // one): writing into it would file remote data under the wrong folder.
-      const known = index.getFile(dir);
-      if (known && (known.type !== EntryType.Directory || known.ino !== st.ino))
-        throw new LocalChangeError(dir);
+      // one): writing into it would file remote data under the wrong folder. A folder the
+      // index lacks (made by the user, not yet recorded) is checked by the nearest one it has:
+      // `mv d e; mkdir -p d/f` leaves a new d/f inside a new d.
+      let at = dir;
+      let atSt: Stat | null = st;
+      let known = index.getFile(at);
+      while (!known && at.includes('/')) {
+        at = parentOf(at);
+        known = index.getFile(at);
+        atSt = known ? await this.o.fs.lstat(at) : atSt;
+      }
+      if (known && (known.type !== EntryType.Directory || atSt?.kind !== 'dir' || known.ino !== atSt.ino))
+        throw new LocalChangeError(at);
       return;
     }
     if (st) {

@@ -167,8 +167,10 @@ const cases: { nodes: number; seed?: number; bug: string; todo?: string; actions
   },
   {
     nodes: 3,
-    bug: 'a folder the user had just moved away was made again for a remote file, before the move was recorded',
-    todo: 'soak seed 536165399 (2026-11-28); fails on 219fd82 too: node 1 keeps d/f/w on disk, its head deleted',
+    // Soak seed 536165399: the user's `mv d e` then `mkdir -p d/f` (a failed mv into it);
+    // the remote d/f/w went into the new d/f, the recorded rename carried it to e/f/w in the
+    // index, and its deletion there left d/f/w on disk with its head deleted.
+    bug: 'a remote file was written into a new folder made where the user had just moved one away, before either was recorded',
     actions: [
       { t: 'crash', k: 2 },
       { t: 'write', k: 2, path: 'd/f/w' },
