@@ -130,3 +130,38 @@ test('readSmall keeps bytes only up to inlineMax and leaves larger files to thei
   assert.equal(large!.inline.length, 0);
   assert.equal(hex(large!.hash), hex(small!.hash));
 });
+
+test('a batch split between the workers answers every file in order, misses where they are', async () => {
+  const root = await tempDir();
+  for (const d of ['a', 'b', 'c']) mkdirSync(join(root, d));
+  // 500 names over three folders (enough for every worker to take a part), every 7th missing
+  // and every 11th too large: a part's answers must not shift into another's places.
+  const paths: string[] = [];
+  const want = new Map<string, Buffer>();
+  for (let i = 0; i < 500; i++) {
+    const path = `${'abc'[i % 3]}/f${i}`;
+    paths.push(path);
+    if (i % 7 === 0) continue;
+    const data = i % 11 === 0 ? randomBytes(SMALL_FILE_MAX + 1) : randomBytes(i * 5);
+    writeFileSync(join(root, path), data);
+    if (i % 11 !== 0) want.set(path, data);
+  }
+  const fs = new DiskFs(root);
+  await fs.lstat('');
+  const got = await fs.readSmall(paths, SMALL_FILE_MAX, INLINE_MAX);
+  assert.ok(got);
+  assert.equal(got.length, paths.length);
+  for (const [i, path] of paths.entries()) {
+    const data = want.get(path);
+    const f = got[i];
+    if (!data) {
+      assert.equal(f, null, `${path}: no answer`);
+      continue;
+    }
+    assert.ok(f, `${path} answered`);
+    assert.equal(f.stat.size, data.length, path);
+    assert.equal(hex(f.inline), data.length <= INLINE_MAX ? hex(data) : '', path);
+    const expected = (await hashFile(fs, path)).content;
+    assert.deepEqual(norm(smallContent(f)), norm(expected), path);
+  }
+});
