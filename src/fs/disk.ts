@@ -8,9 +8,9 @@ import { isAbsolute } from 'node:path';
 import { AncestorError } from './ancestor-error.ts';
 import { absOf, type ConfineMode, Confiner, type PinnedDir } from './disk-confine.ts';
 import { errnoOf, toFsError } from './disk-errors.ts';
-import { PinCache } from './disk-pins.ts';
+import { PinnedLookups } from './disk-pinned-lookups.ts';
 import { FdReadHandle } from './disk-read.ts';
-import { kindOf, lstatOrNull, lstatOrNullSync, toStat, utimeSeconds } from './disk-stat.ts';
+import { kindOf, lstatOrNull, lstatOrNullSync, utimeSeconds } from './disk-stat.ts';
 import { openTempIn } from './disk-temp.ts';
 import { checkFsPath, checkLinkText, checkSyncedPath, pooledRandom } from './fs-paths.ts';
 import { baseName, compareUtf8, parentOf } from './paths.ts';
@@ -41,6 +41,7 @@ export interface DiskFsOptions {
 
 export class DiskFs implements FileSystem {
   private readonly confiner: Confiner;
+  private readonly pinned: PinnedLookups;
   private readonly modeMask: number;
   private readonly random: (n: number) => Uint8Array;
 
@@ -50,6 +51,7 @@ export class DiskFs implements FileSystem {
   ) {
     if (!isAbsolute(root)) throw new Error(`DiskFs root must be an absolute path: ${root}`);
     this.confiner = new Confiner(root, opts.confine ?? 'auto');
+    this.pinned = new PinnedLookups(this.confiner);
     this.modeMask = opts.modeMask ?? 0o777;
     this.random = opts.random ?? pooledRandom;
   }
@@ -59,59 +61,9 @@ export class DiskFs implements FileSystem {
     return this.confiner.mechanism();
   }
 
-  private pins: PinCache | null = null;
-  /** Folder moves and removals of ours under way (see disk-pins.ts). */
-  private folderChanges = 0;
-
-  private pinCache(realRoot: string): PinCache {
-    this.pins ??= new PinCache(realRoot, () => this.folderChanges === 0);
-    return this.pins;
-  }
-
-  /** Runs a rename or rmdir, which may move or remove a folder that a cached handle names. */
-  private async changingFolders<T>(fn: () => Promise<T>): Promise<T> {
-    this.folderChanges++;
-    this.pins?.forgetVerified();
-    try {
-      return await fn();
-    } finally {
-      this.folderChanges--;
-      this.pins?.forgetVerified();
-    }
-  }
-
-  /** Fast path (Linux): lstat through a cached, re-verified folder handle. undefined = use the slow path. */
-  private quickLstat(path: string): Stat | null | undefined {
-    const s = this.confiner.known;
-    if (!s?.procfd || path === '') return undefined;
-    const pins = this.pinCache(s.realRoot);
-    try {
-      const st = pins.lstat(parentOf(path), baseName(path));
-      if (st !== undefined) return st === null ? null : toStat(st);
-      // The folder could not be pinned. Below a missing folder or a plain file nothing
-      // exists (the slow path's rule too), which the nearest ancestor that pins can show:
-      // the 1,000 entries of a folder just renamed away were each looked up the slow way,
-      // an lstat walk of the path on the thread pool (~70 ms of the sender's 0.8 s).
-      return this.underNoFolder(parentOf(path)) ? null : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** `dir` or an ancestor is missing or a plain file, seen through a pinned parent. */
-  private underNoFolder(dir: string): boolean {
-    for (let d = dir; d !== ''; d = parentOf(d)) {
-      const st = this.pins!.lstat(parentOf(d), baseName(d));
-      if (st === undefined) continue; // its parent cannot be pinned either: look higher
-      // A symlink is for the slow path to report; a folder here now means a race.
-      return st === null || (!st.isDirectory() && !st.isSymbolicLink());
-    }
-    return false;
-  }
-
   async lstat(path: string): Promise<Stat | null> {
     checkFsPath(path, true);
-    const quick = this.quickLstat(path);
+    const quick = this.pinned.lstat(path);
     if (quick !== undefined) return quick;
     if (path === '') return this.inDir('', '', (dir) => lstatOrNull(dir.entry('.')), true);
     try {
@@ -161,12 +113,9 @@ export class DiskFs implements FileSystem {
 
   async openRead(path: string): Promise<ReadHandle> {
     checkFsPath(path);
-    const s = this.confiner.known;
-    if (s?.procfd) {
-      // Fast path: the folder through a cached, re-verified handle (see disk-pins.ts).
-      const via = this.pinCache(s.realRoot).entry(parentOf(path), baseName(path));
-      if (via !== null) return this.openFd(path, via);
-    }
+    // Fast path: the folder through a cached, re-verified handle (see disk-pins.ts).
+    const via = this.pinned.entry(path);
+    if (via !== null) return this.openFd(path, via);
     return this.inEntry(path, async (dir, name) => this.openFd(path, dir.entry(name)));
   }
 
@@ -247,7 +196,7 @@ export class DiskFs implements FileSystem {
 
   async rmdir(path: string): Promise<void> {
     checkSyncedPath(path);
-    await this.changingFolders(() => this.inEntry(path, (dir, name) => rmdir(dir.entry(name))));
+    await this.pinned.changingFolders(() => this.inEntry(path, (dir, name) => rmdir(dir.entry(name))));
   }
 
   async unlink(path: string): Promise<void> {
@@ -258,7 +207,7 @@ export class DiskFs implements FileSystem {
   async rename(from: string, to: string): Promise<void> {
     checkFsPath(from);
     checkFsPath(to);
-    await this.changingFolders(() => this.confiner.exclusive(() => this.move(from, to)));
+    await this.pinned.changingFolders(() => this.confiner.exclusive(() => this.move(from, to)));
   }
 
   private async move(from: string, to: string): Promise<void> {
