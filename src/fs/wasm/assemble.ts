@@ -6,6 +6,7 @@
 //   node --import tsx src/fs/wasm/assemble.ts --check  fail if gear.wasm is stale
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sleb, sleb64, uleb } from './leb128.ts';
 
 export class WatError extends Error {
   readonly code = 'ERR_WAT';
@@ -32,41 +33,6 @@ function parse(text: string): Sexp[] {
   }
   if (stack.length !== 1) throw new WatError('unbalanced (');
   return stack[0]!;
-}
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    const done = (n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0);
-    out.push(done ? b : b | 0x80);
-    if (done) return out;
-  }
-}
-
-/** An i64.const operand (decimal, may be written unsigned) as a signed LEB128. */
-function sleb64(text: string): number[] {
-  let n = BigInt.asIntN(64, BigInt(text));
-  const out: number[] = [];
-  for (;;) {
-    const b = Number(n & 0x7fn);
-    n >>= 7n;
-    const done = (n === 0n && (b & 0x40) === 0) || (n === -1n && (b & 0x40) !== 0);
-    out.push(done ? b : b | 0x80);
-    if (done) return out;
-  }
 }
 
 const utf8 = (s: string) => [...uleb(Buffer.byteLength(s)), ...Buffer.from(s)];
