@@ -26,6 +26,7 @@ import { type Ingested, ingest } from './ingest.ts';
 import { type CommitOracle, layoutOf } from './layout.ts';
 import { dirMode, entryOf, type Observation, showsVersion, statMatches } from './observe.ts';
 import { PathHistory } from './path-history.ts';
+import { renameSourceOf, sameBytesOf } from './rename-source.ts';
 
 export const FORMAT = 1;
 
@@ -68,7 +69,7 @@ export class Recorder {
 
     // 1. Renames, shallowest first, so a moved directory takes its contents along.
     for (const obs of [...present.values()].sort((a, b) => depth(a.path) - depth(b.path))) {
-      const from = this.renameSource(txn, obs, absent, batch.matchContent === true);
+      const from = renameSourceOf(txn, obs, absent, batch.matchContent === true);
       if (from === null) continue;
       out.push(...(await this.recordRename(txn, from, obs)));
       this.renamed.push([from, obs.path]);
@@ -96,36 +97,6 @@ export class Recorder {
       if (r) out.push(r);
     }
     return out;
-  }
-
-  /** The indexed path this observation was renamed from, if any. */
-  private renameSource(txn: Txn, obs: Observation, gone: Set<string>, byContent: boolean): string | null {
-    const s = obs.stat!;
-    const entry = txn.getFile(obs.path);
-    if (entry && entry.ino === s.ino) return null;
-    const byInode = txn.pathOfInode(s.ino);
-    const candidates = byInode !== null ? [byInode] : [];
-    if (byContent && s.kind === 'file' && obs.content && obs.content.size > 0) {
-      for (const g of gone) {
-        const e = txn.getFile(g);
-        if (e?.content && e.type === EntryType.File && sameBytesOf(e.content.digest, obs.content.digest)) {
-          candidates.push(g);
-        }
-      }
-    }
-    for (const from of candidates) {
-      if (from === obs.path || isWithin(obs.path, from)) continue;
-      const e = txn.getFile(from);
-      if (!e || e.headPath !== from) continue; // conflict copies move as new files
-      if (
-        e.type !==
-        (s.kind === 'file' ? EntryType.File : s.kind === 'dir' ? EntryType.Directory : EntryType.Link)
-      )
-        continue;
-      if (!gone.has(from)) continue; // still there (a hard link or a copy), or not known absent
-      return from;
-    }
-    return null;
   }
 
   private async recordRename(txn: Txn, from: string, obs: Observation): Promise<Ingested[]> {
@@ -296,8 +267,4 @@ export class Recorder {
     }
     return out;
   }
-}
-
-function sameBytesOf(a: Uint8Array | undefined | null, b: Uint8Array | undefined | null): boolean {
-  return !!a && !!b && Buffer.compare(a, b) === 0;
 }
