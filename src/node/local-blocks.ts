@@ -3,13 +3,13 @@
 // for its blocks one after another) with its block list as a map; a block is trusted
 // without re-hashing when the file's stat still equals its index entry, which lists that
 // block — otherwise it is verified. Either way the receiver verifies again.
-import type { FileSystem, ReadHandle, Stat } from '../fs/types.ts';
+import type { FileSystem } from '../fs/types.ts';
 import type { Store } from '../log/store.ts';
-import type { Block, FileEntry } from '../proto/types.ts';
+import type { Block } from '../proto/types.ts';
 import type { Env, Timer } from '../util/env.ts';
 import { hexOf } from '../util/hex.ts';
 import { verify } from './content.ts';
-import { statMatches } from './observe.ts';
+import { type OpenFile, openForBlocks, sameStat } from './open-file.ts';
 
 /** Blocks `count` in a row that file `path` holds back to back from offset `at`. */
 export interface TrustedRun {
@@ -19,17 +19,6 @@ export interface TrustedRun {
   bytes: number;
   /** The open file that vouched for it: read through no other (the path may be reopened). */
   readonly source: object;
-}
-
-interface OpenFile {
-  handle: ReadHandle;
-  stat: Stat;
-  /** Block hash (hex) → offset, from the index entry; empty if the entry does not match the disk. */
-  trusted: Map<string, number>;
-  usedMs: number;
-  /** Reads and stats under way through the handle: it is closed only once none is. */
-  users: number;
-  dropped: boolean;
 }
 
 const MAX_OPEN = 32;
@@ -215,28 +204,8 @@ export class LocalBlocks {
   }
 
   private async doOpen(path: string): Promise<OpenFile | null> {
-    let handle: ReadHandle;
-    try {
-      handle = await this.fs.openRead(path);
-    } catch {
-      return null;
-    }
-    let stat: Stat;
-    try {
-      stat = await handle.stat();
-    } catch {
-      await handle.close().catch(() => {});
-      return null;
-    }
-    const entry = this.store.getFile(path);
-    const f: OpenFile = {
-      handle,
-      stat,
-      trusted: trustedBlocks(stat, entry),
-      usedMs: this.env.now(),
-      users: 0,
-      dropped: false,
-    };
+    const f = await openForBlocks(this.fs, this.store, this.env, path);
+    if (!f) return null;
     this.files.set(path, f);
     if (this.files.size > MAX_OPEN) this.evictOldest();
     this.armSweeper();
@@ -295,15 +264,4 @@ export class LocalBlocks {
     this.sweeper = null;
     for (const p of [...this.files.keys()]) this.drop(p);
   }
-}
-
-function trustedBlocks(stat: Stat, entry: FileEntry | null): Map<string, number> {
-  const out = new Map<string, number>();
-  if (!entry?.content || !statMatches(stat, entry)) return out;
-  for (const b of entry.content.blocks) out.set(hexOf(b.hash), b.offset);
-  return out;
-}
-
-function sameStat(a: Stat, b: Stat): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 }
