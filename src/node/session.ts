@@ -8,29 +8,23 @@
 import type { LoggedOp, Store } from '../log/store.ts';
 import type { PeerLink } from '../net/types.ts';
 import { decodeOperation } from '../proto/codec.ts';
-import { missingReplyFrame } from '../proto/reply-frame.ts';
-import type { BlockReply, BlockRequest, Clock, Dot, Frame, Gossip, Operation } from '../proto/types.ts';
+import type { BlockReply, Clock, Dot, Frame, Gossip, Operation } from '../proto/types.ts';
 import type { Logger } from '../util/logger.ts';
+import { BlockRequestQueue, type BlockServing } from './block-request-queue.ts';
 import { PeerContents, patchBaseReader, rebuildBatch } from './peer-contents.ts';
 import { operationProblem } from './validate.ts';
 
 export const MAX_BATCH_OPS = 512;
-const SERVE_PARALLEL = 8;
-/** More outstanding requests than any honest fetcher sends (it keeps 128 in flight). */
-const MAX_QUEUED_BLOCK_REQUESTS = 1024;
 /** net/errors.ts CloseCode.Protocol: the dialler backs off as after a refusal. */
 const PROTOCOL_CLOSE = 4012;
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
-export interface SessionHost {
+/** What a Session asks of the node (serving blocks: see BlockServing). */
+export interface SessionHost extends BlockServing {
   store: Store;
   logger: Logger;
   /** Append remote operations; resolves to true if there was a gap (some were not appended). */
   ingestRemote(ops: { op: Operation; bytes: Uint8Array }[], from: Session): Promise<boolean>;
-  /** The encoded reply frame (proto/reply-frame.ts): the block is read straight into it. */
-  serveBlock(req: BlockRequest): Promise<Uint8Array>;
-  /** A frame serveBlock made is with the kernel now: its buffer may be reused. */
-  frameSent?(frame: Uint8Array): void;
   onBlockReply(session: Session, reply: BlockReply): void;
   onGossip(session: Session, gossip: Gossip): void;
   onWelcome(session: Session): void;
@@ -50,8 +44,7 @@ export class Session {
   private again = false;
   private closed = false;
   private ingesting: Promise<void> = Promise.resolve();
-  private serving = 0;
-  private readonly blockQueue: BlockRequest[] = [];
+  private readonly blockRequests: BlockRequestQueue;
   private readonly contents: PeerContents;
   private readonly patchBase: (dot: Dot) => LoggedOp | null;
   /** The peer has everything we had when it last caught up. */
@@ -67,6 +60,7 @@ export class Session {
   ) {
     this.patchBase = patchBaseReader(host.store, host.logger);
     this.contents = new PeerContents(this.patchBase);
+    this.blockRequests = new BlockRequestQueue(link, host, () => this.closed);
     link.onFrame = (f) => this.onFrame(f);
     link.onClose = (reason) => {
       this.closed = true;
@@ -93,11 +87,6 @@ export class Session {
   send(frame: Frame): boolean {
     if (this.closed) return false;
     return this.link.send(frame);
-  }
-
-  private sendEncoded(frame: Uint8Array, onSent?: () => void): boolean {
-    if (this.closed) return false;
-    return this.link.sendEncoded(frame, onSent);
   }
 
   /** Drop the link because the peer broke the protocol (logged once per peer per minute). */
@@ -257,12 +246,7 @@ export class Session {
       });
       this.ingesting.catch((err: unknown) => this.close(`cannot store operations: ${String(err)}`, false));
     } else if ('blockRequest' in f) {
-      if (this.blockQueue.length >= MAX_QUEUED_BLOCK_REQUESTS) {
-        this.close('too many block requests queued');
-        return;
-      }
-      this.blockQueue.push(f.blockRequest);
-      this.serveBlocks();
+      if (!this.blockRequests.add(f.blockRequest)) this.close('too many block requests queued');
     } else if ('blockReply' in f) {
       this.host.onBlockReply(this, f.blockReply);
     } else if ('gossip' in f) {
@@ -287,27 +271,6 @@ export class Session {
   }
 
   get serveLoad(): number {
-    return this.serving + this.blockQueue.length;
-  }
-
-  /**
-   * Answer block requests a few at a time, in order; when the link's buffer is full, stop
-   * reading more blocks until it drains (a fast requester cannot make us buffer a file).
-   */
-  private serveBlocks(): void {
-    while (this.serving < SERVE_PARALLEL && this.blockQueue.length && !this.closed) {
-      const req = this.blockQueue.shift()!;
-      this.serving++;
-      this.host
-        .serveBlock(req)
-        .catch(() => missingReplyFrame(req.id))
-        .then(async (frame) => {
-          if (!this.sendEncoded(frame, () => this.host.frameSent?.(frame))) await this.link.drained();
-        })
-        .finally(() => {
-          this.serving--;
-          this.serveBlocks();
-        });
-    }
+    return this.blockRequests.load;
   }
 }
