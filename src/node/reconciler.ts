@@ -14,8 +14,9 @@ import type { ContentAssembler } from './content.ts';
 import { DiskSteps, type DiskStepsOptions, isLink, type ReconcileStats } from './disk-steps.ts';
 import { actionHead, actionPath, FirstSeen, failureOutcome, sourcesOf } from './failure-rules.ts';
 import { FileWriter, type Transfer } from './file-writer.ts';
-import { type CommitOracle, layoutOf } from './layout.ts';
-import { type Action, plan, type Slot } from './plan.ts';
+import type { CommitOracle } from './layout.ts';
+import { type Action, plan } from './plan.ts';
+import { describeActions, movedFrom, slotsFor, touchedBy } from './round-paths.ts';
 
 export interface ReconcilerOptions extends DiskStepsOptions {
   env: Env;
@@ -148,32 +149,8 @@ export class Reconciler {
   private readonly transferring = new Set<string>();
   private readonly rounds = new Set<Promise<void>>();
 
-  private slotsFor(headPaths: string[]): Slot[] {
-    const { store } = this.o;
-    const slots = new Map<string, Slot>();
-    for (const headPath of headPaths) {
-      const layout = layoutOf(store, headPath, this.o.isCommitted);
-      for (const p of [layout.main, ...layout.copies]) {
-        if (!p) continue;
-        slots.set(p.diskPath, {
-          diskPath: p.diskPath,
-          headPath,
-          desired: p.version,
-          current: store.getFile(p.diskPath),
-        });
-      }
-      for (const diskPath of [headPath, ...store.copiesOf(headPath)]) {
-        if (slots.has(diskPath)) continue;
-        const current = store.getFile(diskPath);
-        if (current && current.headPath !== headPath) continue; // belongs to another path
-        slots.set(diskPath, { diskPath, headPath, desired: undefined, current });
-      }
-    }
-    return [...slots.values()];
-  }
-
   private async round(headPaths: string[]): Promise<void> {
-    const slots = this.slotsFor(headPaths);
+    const slots = slotsFor(this.o.store, headPaths, this.o.isCommitted);
     const under = new Map<string, string[]>();
     for (const sl of slots) {
       if (sl.current?.type !== EntryType.Directory || sl.desired !== undefined) continue;
@@ -181,19 +158,10 @@ export class Reconciler {
     }
     const actions = plan(slots, (dir) => under.get(dir) ?? []);
     if (actions.length === 0) return;
-    this.o.logger.debug('reconcile', {
-      actions: actions
-        .slice(0, 20)
-        .map((a) =>
-          a.kind === 'move' || a.kind === 'moveDir' ? `${a.kind} ${a.from}->${a.to}` : `${a.kind} ${a.path}`,
-        )
-        .join(', '),
-    });
-    const touched = actions.flatMap((a) =>
-      a.kind === 'moveDir' ? [a.to, ...a.children.map((c) => c.to)] : [a.kind === 'move' ? a.to : a.path],
-    );
-    for (const a of actions) if (a.kind === 'move' || a.kind === 'moveDir') this.busyPaths.add(a.from);
-    for (const a of actions) if (a.kind === 'moveDir') for (const c of a.children) this.busyPaths.add(c.from);
+    this.o.logger.debug('reconcile', { actions: describeActions(actions) });
+    const touched = touchedBy(actions);
+    const moved = movedFrom(actions);
+    for (const p of moved) this.busyPaths.add(p);
     for (const p of touched) this.busyPaths.add(p);
     const mismatched: string[] = [];
     const replan = new Set<string>();
@@ -201,9 +169,7 @@ export class Reconciler {
     const files = actions.filter((a) => a.kind === 'write' && !isLink(a.version));
     const removals = quick.filter((a) => a.kind === 'remove' || a.kind === 'rmdir');
     const finish = () => {
-      const released: string[] = [...touched];
-      for (const a of actions) if (a.kind === 'move' || a.kind === 'moveDir') released.push(a.from);
-      for (const a of actions) if (a.kind === 'moveDir') for (const c of a.children) released.push(c.from);
+      const released: string[] = [...touched, ...moved];
       for (const p of released) this.busyPaths.delete(p);
       this.o.onReleased?.(released);
       this.afterRound(actions, mismatched, replan);
