@@ -9,7 +9,7 @@ import type { Logger } from '../util/logger.ts';
 import type { PeerAddress } from './address.ts';
 import { Backoff, jitter } from './backoff.ts';
 import { CloseCode, REFUSAL_CODES } from './errors.ts';
-import type { LinkEnd } from './link.ts';
+import type { LinkEnd } from './link-end.ts';
 import type { LogLimiter } from './log-limit.ts';
 
 export interface BackoffConfig {

@@ -3,7 +3,8 @@
 // limited per remote address so a flood of bad connections cannot flood the log.
 import type { Logger } from '../util/logger.ts';
 import { CloseCode } from './errors.ts';
-import type { LinkEnd, WsLink } from './link.ts';
+import type { WsLink } from './link.ts';
+import type { LinkEnd } from './link-end.ts';
 import type { LogLimiter } from './log-limit.ts';
 
 export class LinkLog {

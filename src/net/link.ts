@@ -12,6 +12,7 @@ import { channelBinding } from './auth.ts';
 import { CloseCode, closeReason, NetError } from './errors.ts';
 import { type Authenticated, Handshake, type LocalIdentity, type Refusal, refusal } from './handshake.ts';
 import { Keepalive } from './keepalive.ts';
+import { errorEnd, type LinkEnd, socketCloseEnd } from './link-end.ts';
 import { LinkWriter } from './link-writer.ts';
 import type { PeerInfo, PeerLink } from './types.ts';
 
@@ -30,19 +31,6 @@ export interface LinkConfig {
 const MAX_HANDSHAKE_BYTES = 256 * 1024;
 /** How long a closing socket may wait for the peer's close frame. */
 const CLOSE_TIMEOUT_MS = 2_000;
-
-export interface LinkEnd {
-  code: number;
-  reason: string;
-  /** local: we closed it (refusals included); peer: its close frame; network: the socket failed. */
-  by: 'local' | 'peer' | 'network';
-  /** Our verdict on the peer, when we refused it during the handshake. */
-  refusal: Refusal | null;
-  /** It was handed to the core (verified and admitted). */
-  linked: boolean;
-  /** How long it was linked (0 if never). */
-  upMs: number;
-}
 
 export interface LinkHooks {
   /**
@@ -269,32 +257,13 @@ export class WsLink implements PeerLink {
   private onError(err: Error): void {
     this.lastError = err;
     if (this.ended) return;
-    // ws reports protocol violations (too big, bad opcode, ...) with WS_ERR_* codes and then
-    // closes with the matching status; anything else is the network.
-    const code = (err as { code?: unknown }).code;
-    const protocol = typeof code === 'string' && code.startsWith('WS_ERR_');
-    this.finish({
-      code: protocol ? CloseCode.BadFrame : 1006,
-      reason: protocol ? `protocol error: ${err.message}` : `socket error: ${err.message}`,
-      by: protocol ? 'local' : 'network',
-      refusal: null,
-    });
+    this.finish(errorEnd(err));
   }
 
   private onSocketClose(code: number, reason: string): void {
     this.unguard();
     if (this.ended) return;
-    const byPeer = code !== 1006;
-    this.finish({
-      code,
-      reason: byPeer
-        ? reason || `closed by peer (code ${code})`
-        : this.lastError
-          ? `connection lost: ${this.lastError.message}`
-          : 'connection lost',
-      by: byPeer ? 'peer' : 'network',
-      refusal: null,
-    });
+    this.finish(socketCloseEnd(code, reason, this.lastError));
   }
 
   private finish(end: Omit<LinkEnd, 'linked' | 'upMs'>): void {

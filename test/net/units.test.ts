@@ -6,7 +6,7 @@ import { formatHostPort, parsePeerAddress, wsUrl } from '../../src/net/address.t
 import { Backoff } from '../../src/net/backoff.ts';
 import { Dialer, type DialerContext } from '../../src/net/dialer.ts';
 import { CloseCode, closeReason } from '../../src/net/errors.ts';
-import type { LinkEnd } from '../../src/net/link.ts';
+import type { LinkEnd } from '../../src/net/link-end.ts';
 import { LogLimiter } from '../../src/net/log-limit.ts';
 import type { Env } from '../../src/util/env.ts';
 import { silentLogger } from '../../src/util/logger.ts';
