@@ -10,7 +10,7 @@ import type { WatchEvent, Watcher } from '../fs/watcher/types.ts';
 import type { Store } from '../log/store.ts';
 import { isTombstoneKind } from '../model/version.ts';
 import type { PeerLink } from '../net/types.ts';
-import type { BlockReply, BlockRequest, Gossip, Operation, Version } from '../proto/types.ts';
+import type { Version } from '../proto/types.ts';
 import type { Env } from '../util/env.ts';
 import type { Logger } from '../util/logger.ts';
 import { Mutex } from '../util/mutex.ts';
@@ -21,14 +21,15 @@ import { ContentAssembler } from './content.ts';
 import { Detector } from './detector.ts';
 import { Fetcher } from './fetcher.ts';
 import { loadIgnoreRules } from './ignore-file.ts';
-import { appendRemote, type Ingested } from './ingest.ts';
+import type { Ingested } from './ingest.ts';
 import { LinkEvents } from './link-events.ts';
 import { LocalBlocks } from './local-blocks.ts';
 import { type FolderMarker, MarkerGuard } from './marker-guard.ts';
+import { PeerSessions } from './peer-sessions.ts';
 import { Reconciler } from './reconciler.ts';
 import { Recorder } from './recorder.ts';
 import { type ScanProgress, type ScanResult, scan } from './scanner.ts';
-import { Session, type SessionHost } from './session.ts';
+import type { Session } from './session.ts';
 
 export interface NodeOptions {
   store: Store;
@@ -49,7 +50,7 @@ export interface NodeOptions {
   marker?: FolderMarker;
 }
 
-export class Node implements SessionHost {
+export class Node {
   readonly store: Store;
   readonly logger: Logger;
   readonly sessions = new Map<string, Session>();
@@ -57,10 +58,8 @@ export class Node implements SessionHost {
   private readonly detector: Detector;
   private readonly reconciler: Reconciler;
   private readonly fetcher: Fetcher;
-  private readonly blockServer: BlockServer;
   private readonly localBlocks: LocalBlocks;
   private readonly gossip: ClusterGossip;
-  private readonly linkEvents: LinkEvents;
   private readonly recorder: Recorder;
   private ignore: IgnoreRules = createIgnoreRules();
   private watcher: Watcher | null = null;
@@ -69,6 +68,7 @@ export class Node implements SessionHost {
   scanResult: ScanResult | null = null;
   readonly counters = { opsLocal: 0, opsRemote: 0 };
   private readonly flow: AppendFlow;
+  private readonly peers: PeerSessions;
 
   constructor(private readonly o: NodeOptions) {
     this.store = o.store;
@@ -83,7 +83,7 @@ export class Node implements SessionHost {
       sessions: this.sessions,
       onCommitKnowledge: () => this.flow.relayoutConflicts(),
     });
-    this.linkEvents = new LinkEvents(o.logger, o.env);
+    const linkEvents = new LinkEvents(o.logger, o.env);
     this.marker = new MarkerGuard(o.marker, o.logger, o.fs.root);
     this.flow = new AppendFlow({
       store: o.store,
@@ -97,7 +97,7 @@ export class Node implements SessionHost {
     this.recorder = new Recorder({ store: o.store, now: () => o.env.now(), isCommitted });
     this.fetcher = new Fetcher(() => this.sessions.values(), o.env);
     this.localBlocks = new LocalBlocks(o.fs, o.store, o.env);
-    this.blockServer = new BlockServer(this.localBlocks, o.env);
+    const blockServer = new BlockServer(this.localBlocks, o.env);
     this.reconciler = new Reconciler({
       fs: o.fs,
       ignore: () => this.ignore,
@@ -125,6 +125,21 @@ export class Node implements SessionHost {
       isBusy: (p) => this.reconciler.isBusy(p),
       onDrained: () => this.reconciler.unblock((p) => this.detector.isPending(p)),
       deletesAllowed: () => this.marker.present(),
+    });
+    this.peers = new PeerSessions({
+      store: o.store,
+      logger: o.logger,
+      env: o.env,
+      mutex: this.mutex,
+      sessions: this.sessions,
+      gossip: this.gossip,
+      linkEvents,
+      fetcher: this.fetcher,
+      blockServer,
+      flow: this.flow,
+      reconciler: this.reconciler,
+      counters: this.counters,
+      stopping: () => this.stopping,
     });
   }
 
@@ -208,76 +223,7 @@ export class Node implements SessionHost {
   // --- peers -------------------------------------------------------------------------
 
   attach(link: PeerLink): void {
-    const old = this.sessions.get(link.peer.nodeId);
-    if (old && !old.isClosed) old.close('replaced by a newer link', false);
-    const s = new Session(link, this, () => this.o.env.now());
-    this.sessions.set(link.peer.nodeId, s);
-    this.linkEvents.churned(`link ${link.peer.nodeId}`, 'peer connected', {
-      peer: link.peer.nodeId,
-      address: link.peer.address,
-    });
-    s.start();
-    this.gossip.greet(s);
-    this.fetcher.onSessionOpened();
-    this.gossip.linksChanged();
-  }
-
-  onViolation(session: Session, reason: string, violation: boolean): void {
-    this.linkEvents.dropped(session, reason, violation);
-  }
-
-  onWelcome(_session: Session): void {
-    this.reconciler.retryWaiting();
-  }
-
-  onClose(session: Session, reason: string): void {
-    if (this.sessions.get(session.peerId) === session) this.sessions.delete(session.peerId);
-    this.fetcher.onSessionClosed(session);
-    if (!this.stopping) {
-      this.linkEvents.churned(`unlink ${session.peerId}`, 'peer disconnected', {
-        peer: session.peerId,
-        reason,
-      });
-      this.gossip.linksChanged();
-    }
-  }
-
-  async ingestRemote(ops: { op: Operation; bytes: Uint8Array }[], from: Session): Promise<boolean> {
-    // Only this replica makes operations of its own origin: a peer offering new ones is
-    // lying (or replaying a wiped log), and accepting them would reuse our sequence numbers.
-    const forged = ops.find(
-      ({ op }) => op.origin === this.store.origin && op.seq > this.store.held(op.origin),
-    );
-    if (forged) {
-      from.close(
-        `peer sent operation ${forged.op.origin}:${forged.op.seq} of our own origin that we never made`,
-      );
-      return false;
-    }
-    const { ingested: done, gap } = await this.mutex.run(() =>
-      appendRemote(this.store, ops, this.o.env.now()),
-    );
-    if (done.length) {
-      this.counters.opsRemote += done.length;
-      this.flow.received(done);
-    }
-    return gap;
-  }
-
-  serveBlock(req: BlockRequest): Promise<Uint8Array> {
-    return this.blockServer.serve(req);
-  }
-
-  frameSent(frame: Uint8Array): void {
-    this.blockServer.sent(frame);
-  }
-
-  onBlockReply(session: Session, reply: BlockReply): void {
-    this.fetcher.onReply(session, reply);
-  }
-
-  onGossip(session: Session, gossip: Gossip): void {
-    this.gossip.onGossip(session, gossip);
+    this.peers.attach(link);
   }
 
   /** Cluster view for status: who is reachable, what is committed. */
