@@ -153,7 +153,7 @@ test('a batch split between the workers answers every file in order, misses wher
   assert.equal(got.length, paths.length);
   for (const [i, path] of paths.entries()) {
     const data = want.get(path);
-    const f = got[i];
+    const f: SmallFile | null | undefined = got[i];
     if (!data) {
       assert.equal(f, null, `${path}: no answer`);
       continue;
