@@ -118,5 +118,18 @@ export function isWithin(path: string, dir: string): boolean {
 
 /** Byte-wise order of UTF-8 strings (the order of LevelDB keys). */
 export function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  // UTF-8 byte order is code point order, which UTF-16 code units share except where a
+  // surrogate is involved: compare units, and encode only at a difference that has one (a
+  // folder listing's sort encoded two Buffers per comparison, ~0.7 million of them in a
+  // 100,000-file scan).
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if ((x & 0xf800) === 0xd800 || (y & 0xf800) === 0xd800)
+      return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+    return x < y ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }

@@ -220,6 +220,12 @@ export class Store {
     return true;
   }
 
+  /** No path has a head: nothing was ever recorded or received. */
+  async headsEmpty(): Promise<boolean> {
+    for await (const _ of this.db.keys({ ...K.allHeads, limit: 1 })) return false;
+    return true;
+  }
+
   /** The indexed path that last held this inode (rename detection). */
   pathOfInode(ino: number): string | null {
     const key = K.inode(ino);

@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { isOwnName, MAX_NAME_BYTES, MAX_PATH_BYTES, pathDepth, pathProblem } from '../../src/fs/paths.ts';
+import {
+  compareUtf8,
+  isOwnName,
+  MAX_NAME_BYTES,
+  MAX_PATH_BYTES,
+  pathDepth,
+  pathProblem,
+} from '../../src/fs/paths.ts';
 
 /** The rules without shortcuts: whether a path is valid. */
 function valid(path: string): boolean {
@@ -97,4 +104,38 @@ test('pathDepth counts components as a split would ("" is the root: 0)', () => {
       assert.equal(pathDepth(p), p.split('/').length);
     }),
   );
+});
+
+test('compareUtf8 orders as the UTF-8 bytes do, surrogates and lone surrogates included', () => {
+  const bytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  // Where UTF-16 order and byte order disagree: U+E000..U+FFFF sort below a surrogate pair in
+  // UTF-16 but above it in UTF-8; a lone surrogate encodes as U+FFFD.
+  const unit = fc.oneof(
+    fc.constantFrom(
+      'a',
+      'b',
+      '/',
+      'é',
+      '\uE000',
+      '\uFFFD',
+      '\uFFFF',
+      '💾',
+      '😀',
+      '\uD83D',
+      '\uDE00',
+      '\uD800',
+    ),
+    fc.string({ unit: 'binary', maxLength: 2 }),
+  );
+  const str = fc.array(unit, { maxLength: 6 }).map((p) => p.join(''));
+  fc.assert(
+    fc.property(str, str, (a, b) => {
+      assert.equal(compareUtf8(a, b), bytes(a, b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+      assert.equal(compareUtf8(b, a), bytes(b, a));
+      assert.equal(compareUtf8(a, a), 0);
+    }),
+    { numRuns: 5000 },
+  );
+  assert.equal(compareUtf8('\uFFFF', '💾'), -1, 'a BMP character sorts below a supplementary one');
+  assert.equal(compareUtf8('ab', 'a'), 1);
 });
