@@ -4,8 +4,9 @@
 // beside it, then rename over it) - where the temp file must never show up on b. Each
 // edit is repeated as often as the mode says, and its median is the figure. Memory: how far each
 // side's peak RSS rose above its idle RSS, per change (in the JSON) and at worst.
-import { open, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAt } from '../../test/harness/files.ts';
 import { fileIs } from '../lib/checks.ts';
 import { randomBuffer, sha256 } from '../lib/content.ts';
 import { bytes, type Figures, flag } from '../lib/figures.ts';
@@ -18,18 +19,6 @@ import type { PairScenario } from './types.ts';
 const NAME = 'big.bin';
 /** GIO's (gedit, GNOME apps) atomic-save temp name; nothing ignores it by default. */
 const TEMP = '.goutputstream-BENCH01';
-
-async function writeAt(path: string, data: Uint8Array, position: number): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    for (let done = 0; done < data.length; ) {
-      const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
-      done += bytesWritten;
-    }
-  } finally {
-    await fh.close();
-  }
-}
 
 function change(pair: Pair, what: string, content: Buffer, act: () => Promise<void>, timeoutMs: number) {
   return step(pair, {

@@ -183,19 +183,14 @@ export async function readSmallFiles(
     ),
   );
   const out: (SmallFile | null)[] = [];
-  for (const [k, reply] of replies.entries())
-    decode(reply, Math.min(size, names.length - k * size), inlineMax, out);
+  for (const reply of replies) decode(reply, inlineMax, out);
   return out;
 }
 
-function decode(
-  { meta, hashes, data }: Reply,
-  count: number,
-  inlineMax: number,
-  out: (SmallFile | null)[],
-): void {
+/** A worker's reply, one entry per name it was sent, appended to `out`. */
+function decode({ meta, hashes, data }: Reply, inlineMax: number, out: (SmallFile | null)[]): void {
   let at = 0;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < meta.length / META; i++) {
     const m = i * META;
     if (meta[m] !== 1) {
       out.push(null);

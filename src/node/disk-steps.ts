@@ -210,14 +210,14 @@ export class DiskSteps {
       // index lacks (made by the user, not yet recorded) is checked by the nearest one it has:
       // `mv d e; mkdir -p d/f` leaves a new d/f inside a new d.
       let at = dir;
-      let atSt: Stat | null = st;
       let known = index.getFile(at);
       while (!known && at.includes('/')) {
         at = parentOf(at);
         known = index.getFile(at);
-        atSt = known ? await this.o.fs.lstat(at) : atSt;
       }
-      if (known && (known.type !== EntryType.Directory || atSt?.kind !== 'dir' || known.ino !== atSt.ino))
+      if (!known) return;
+      const atSt = at === dir ? st : await this.o.fs.lstat(at);
+      if (known.type !== EntryType.Directory || atSt?.kind !== 'dir' || known.ino !== atSt.ino)
         throw new LocalChangeError(at);
       return;
     }

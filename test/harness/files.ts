@@ -1,7 +1,7 @@
 // Plain helpers to populate a folder with reproducible content: bytes come from a seeded
 // PRNG, so a failing test creates the very same files on the next run. Writes are direct
 // (not atomic), the way a user's editor or `cp` would touch a synced folder.
-import { chmod, mkdir, open, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createRng } from './prng.ts';
 
@@ -29,20 +29,28 @@ export async function writeBytes(
   return p;
 }
 
-/**
- * Rewrite an existing file in place with one positional write (no truncation first, then a
- * truncate to the new length if it shrank), the way an editor saving over a file does. A
- * watcher then sees at most a mix of old and new bytes, never a file cut short mid-write as
- * writeFile's open-truncate-write in 512 KiB pieces can show it.
- */
-export async function overwriteInPlace(path: string, data: Uint8Array): Promise<void> {
+/** Write `data` into an existing file at `position`, in place (no truncation), as an editor might. */
+export async function writeAt(path: string, data: Uint8Array, position: number): Promise<void> {
   const fh = await open(path, 'r+');
   try {
-    await fh.write(data, 0, data.length, 0);
-    await fh.truncate(data.length);
+    for (let done = 0; done < data.length; ) {
+      const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+      done += bytesWritten;
+    }
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Rewrite an existing file in place with one positional write (no truncation first, then a
+ * truncate to the new length if it shrank). A watcher then sees at most a mix of old and new
+ * bytes, never a file cut short mid-write as writeFile's open-truncate-write in 512 KiB
+ * pieces can show it.
+ */
+export async function overwriteInPlace(path: string, data: Uint8Array): Promise<void> {
+  await writeAt(path, data, 0);
+  await truncate(path, data.length);
 }
 
 const CHUNK = 1 << 20;
